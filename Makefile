@@ -1,0 +1,63 @@
+# ajudadigital.openwebui: the two commands of the README, and the gates behind them.
+#   make local   create the pinned virtualenv, deploy the whole stack into local mode
+#   make test    every test and gate (what CI runs)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+COLLECTIONS := .local/collections
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: local test venv lint sanity units pytest molecule lock clean services-stop
+
+local: venv
+	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
+
+test: venv lint sanity units pytest molecule
+	@echo "make test: every gate passed"
+
+venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/ajudadigital/openwebui
+
+$(VENV)/.installed: requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip==26.3'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+# A plain checkout resolves ajudadigital.openwebui.* through this link (see ansible.cfg).
+$(COLLECTIONS)/ansible_collections/ajudadigital/openwebui:
+	mkdir -p $(@D)
+	ln -sfn ../../../.. $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint
+
+sanity: venv
+	$(BIN)/python -m tools.ansible_test sanity
+
+units: venv
+	$(BIN)/python -m tools.ansible_test units
+
+pytest: venv
+	$(BIN)/pytest
+
+molecule: venv
+	$(BIN)/python -m tools.run_molecule
+
+# Re-pin requirements/dev.txt from requirements/dev.in in a scratch virtualenv.
+lock:
+	rm -rf .local/lock-venv && $(PYTHON) -m venv .local/lock-venv
+	.local/lock-venv/bin/pip install --quiet --upgrade 'pip==26.3'
+	.local/lock-venv/bin/pip install --quiet -r requirements/dev.in
+	.local/lock-venv/bin/pip freeze --exclude-editable > requirements/dev.txt
+
+services-stop:
+	$(BIN)/python -m tools.local_services stop
+
+clean: services-stop
+	rm -rf .local tests/output .pytest_cache .ruff_cache

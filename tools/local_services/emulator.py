@@ -1,0 +1,140 @@
+"""The project's launcher of the moto server: the local AWS emulator.
+
+Run as ``python -m tools.local_services.emulator --port N``. It
+
+* sets the moto options the stack needs (``MOTO_IAM_LOAD_MANAGED_POLICIES`` so that
+  AWS managed policies such as ``AmazonECSTaskExecutionRolePolicy`` exist,
+  ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` for a fast start);
+* applies the project's fixes to moto (``tools.local_services.moto_fixes``): each one
+  small and named after the AWS behaviour it restores;
+* optionally holds chosen resources in their pending state for a set number of
+  seconds (``--pending rds=20,nat=5,...``), as AWS does;
+* writes one JSON line per request to ``--request-log`` (service, action, status;
+  never a body, so no secret can land there);
+* listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+
+def parse_pending(text: str) -> dict[str, float]:
+    """``rds=20,nat=5`` -> ``{"rds": 20.0, "nat": 5.0}``."""
+    result: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        name, seconds = item.split("=", 1) if "=" in item else (item, "0")
+        result[name.strip()] = float(seconds)
+    return result
+
+
+def _action_of(environ: dict) -> tuple[str, str]:
+    """Best-effort (service, action) of a request, from headers and query only."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    service = ""
+    if "Credential=" in auth:
+        parts = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(parts) >= 4:
+            service = parts[3]
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    query = environ.get("QUERY_STRING", "")
+    for pair in query.split("&"):
+        if pair.startswith("Action="):
+            return service, pair[len("Action=") :]
+    return service, f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+
+
+class RequestLog:
+    """WSGI middleware: one JSON line per request, no bodies."""
+
+    def __init__(self, app, path: str | None):
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if not self.path or environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return self.app(environ, start_response)
+        service, action = _action_of(environ)
+        # Form-encoded Query APIs (EC2, IAM, RDS, ...) carry the action in the body.
+        if action.startswith("POST "):
+            action = _peek_form_action(environ) or action
+        status_holder = {}
+
+        def _start(status, headers, exc_info=None):
+            status_holder["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, _start)
+        line = json.dumps(
+            {
+                "t": round(time.time(), 3),
+                "service": service,
+                "action": action,
+                "status": status_holder.get("status", ""),
+            }
+        )
+        with self.lock, open(self.path, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+        return result
+
+
+def _peek_form_action(environ) -> str:
+    """Read ``Action=`` from a form body and put the body back for moto."""
+    import io
+    from urllib.parse import parse_qs
+
+    if "x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
+        return ""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    values = parse_qs(body.decode("utf-8", "replace")).get("Action")
+    return values[0] if values else ""
+
+
+def build_app(request_log: str | None, pending: dict[str, float]):
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from . import moto_fixes
+
+    moto_fixes.apply(pending=pending)
+    return RequestLog(DomainDispatcherApplication(create_backend_app), request_log)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--request-log", default=None)
+    parser.add_argument("--pending", default="", help="resource=seconds,... to hold in pending")
+    args = parser.parse_args(argv)
+    os.environ["MOTO_PORT"] = str(args.port)
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    app = build_app(args.request_log, parse_pending(args.pending))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+    def _stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"emulator listening on http://127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
