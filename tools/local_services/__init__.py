@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -191,6 +192,10 @@ def stop_from_state(state_dir: Path) -> bool:
     state = json.loads(state_file.read_text())
     pids = state.get("pids", {})
     stop_pid(pids.get("postgres"))
+    if "postgres" in state:
+        root = Path(state["postgres"]["data_dir"]).parent
+        if root.name.startswith("openwebui-pg-"):  # the service user's private directory
+            shutil.rmtree(root, ignore_errors=True)
     emulator = pids.get("emulator")
     if emulator and pid_alive(emulator):
         os.kill(emulator, signal.SIGTERM)

@@ -22,6 +22,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -94,11 +95,18 @@ class LocalPostgres:
     def __init__(self, state_dir: Path, flavour: str = "embedded", port: int | None = None):
         self.flavour = flavour
         self.state_dir = Path(state_dir).resolve()
-        self.data_dir = self.state_dir / f"postgres-{flavour}"
-        self.log_file = self.state_dir / f"postgres-{flavour}.log"
         self.port = port
         self.bin = bin_dir(flavour)
         self.account = _service_account()
+        # As root, the server's files live in a private directory of the service user
+        # (the state directory may sit below directories that user cannot enter).
+        self.root = (
+            Path(tempfile.mkdtemp(prefix=f"openwebui-pg-{flavour}-"))
+            if self.account is not None
+            else self.state_dir / f"postgres-{flavour}"
+        )
+        self.data_dir = self.root / "data"
+        self.log_file = self.root / "postgres.log"
         self.info: PostgresInfo | None = None
         self._proc: subprocess.Popen | None = None
 
@@ -133,9 +141,11 @@ class LocalPostgres:
         password = secrets.token_urlsafe(24)
         if self.data_dir.exists():
             shutil.rmtree(self.data_dir)
+        self.root.mkdir(mode=0o700, exist_ok=True)
+        self._chown(self.root)
         self.data_dir.mkdir(mode=0o700)
         self._chown(self.data_dir)
-        pwfile = self.state_dir / f".pw-{self.flavour}"
+        pwfile = self.root / ".pwfile"
         pwfile.write_text(password + "\n")
         pwfile.chmod(0o600)
         self._chown(pwfile)
@@ -227,6 +237,8 @@ class LocalPostgres:
         if self._proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._proc.wait(timeout=1)
+        if self.account is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def stop_pid(pid: int | None, timeout: float = 30) -> None:
