@@ -10,6 +10,10 @@ COLLECTIONS := .local/collections
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
+# pip, minus this machine's warnings about absent local index folders.
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
+PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+
 .PHONY: local test venv lint sanity units pytest molecule lock clean services-stop
 
 local: venv
@@ -22,8 +26,8 @@ venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/ajudadigital/openweb
 
 $(VENV)/.installed: requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip==26.3'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(PIP_INSTALL) --upgrade 'pip==26.3' $(PIP_QUIET)
+	$(PIP_INSTALL) -r requirements/dev.txt $(PIP_QUIET)
 	touch $@
 
 # A plain checkout resolves ajudadigital.openwebui.* through this link (see ansible.cfg).

@@ -53,7 +53,7 @@ def test_services_listen_on_loopback_only_and_stop_cleanly(services):
     emulator_pid, postgres_pid = state["pids"]["emulator"], state["pids"]["postgres"]
     listening = _listening(emulator_pid) + _listening(postgres_pid)
     assert listening, "nothing listens"
-    assert {ip for ip, _ in listening} == {"127.0.0.1"}
+    assert {address[0] for address in listening} == {"127.0.0.1"}
     pg_port = state["postgres"]["port"]
     emulator_port = int(state["aws_endpoint_url"].rsplit(":", 1)[1])
     assert _port_open(pg_port) and _port_open(emulator_port)
