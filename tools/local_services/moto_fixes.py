@@ -3,12 +3,25 @@
 Each fix is one small function named after the AWS behaviour it restores, and is
 covered by a test (``tests/functional/test_emulator_fixes.py``) against the module
 that needed it. ``apply()`` installs them all; it is called by the launcher before
-the server starts.
+the server starts. The fixes patch moto's classes in the emulator process only.
+
+Pending-state simulation: ``apply(pending={"rds": 20, "nat": 5, "elb": 8, "ecs": 10})``
+holds newly created resources of that kind in their transitional state for that
+many seconds (RDS ``creating``, NAT ``pending``, ELB ``provisioning``, ECS deployment
+``IN_PROGRESS``), as AWS does; without an entry they are ready at once.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+import time
+import uuid
+
 FIXES = []
+_PENDING: dict[str, float] = {}
+_APPLIED: list[str] = []
 
 
 def fix(func):
@@ -18,7 +31,549 @@ def fix(func):
 
 
 def apply(pending: dict[str, float] | None = None) -> list[str]:
-    """Install every fix; return their names."""
-    for func in FIXES:
-        func(pending or {})
-    return [func.__name__ for func in FIXES]
+    """Install every fix (once per process); return their names.
+
+    ``OPENWEBUI_EMULATOR_DISABLE_FIXES`` (``all`` or comma-separated fix names) leaves
+    fixes out: the way to see a test fail on stock moto behaviour.
+    """
+    _PENDING.clear()
+    _PENDING.update(pending or {})
+    disabled = {name.strip() for name in os.environ.get("OPENWEBUI_EMULATOR_DISABLE_FIXES", "").split(",")}
+    if not _APPLIED:
+        for func in FIXES:
+            if "all" not in disabled and func.__name__ not in disabled:
+                func(_PENDING)
+                _APPLIED.append(func.__name__)
+    return list(_APPLIED)
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _stamp(obj) -> None:
+    """Remember when a resource was born (monotonic), for the pending simulation."""
+    obj._fix_born = time.monotonic()
+
+
+def _still_pending(obj, kind: str) -> bool:
+    born = getattr(obj, "_fix_born", None)
+    return born is not None and time.monotonic() < born + float(_PENDING.get(kind, 0))
+
+
+def _wrap_init(cls, after):
+    """Run ``after(self, *args, **kwargs)`` once ``cls.__init__`` has finished."""
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        after(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+
+
+def _json(response_self) -> dict:
+    return json.loads(response_self.body or "{}")
+
+
+# -- EC2 ----------------------------------------------------------------------------
+
+
+@fix
+def nat_gateway_tags_use_natgateway_resource_type(pending):
+    """AWS: DescribeTags reports a NAT gateway's resource type as ``natgateway`` (and
+    filters on it). moto: ``nat-gateway``, so a ``resource-type=natgateway`` filter finds
+    no tags. Broke: amazon.aws.ec2_vpc_nat_gateway (sees no tags, re-tags every run)."""
+    from moto.ec2 import utils
+
+    # The same dict object is imported by moto.ec2.models.tags.
+    utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
+
+
+@fix
+def nat_gateway_pending_then_available(pending):
+    """AWS: a new NAT gateway is ``pending`` for a minute or two, then ``available``.
+    moto: ``available`` at once. Simulated for ``pending["nat"]`` seconds (default 0),
+    so ec2_vpc_nat_gateway's ``wait`` path is exercised."""
+    from moto.ec2.models.nat_gateways import NatGateway
+
+    _wrap_init(NatGateway, lambda self, *a, **k: _stamp(self))
+
+    def _get(self):
+        state = self.__dict__.get("_fix_state")
+        return "pending" if state == "available" and _still_pending(self, "nat") else state
+
+    def _set(self, value):
+        self.__dict__["_fix_state"] = value
+
+    NatGateway.state = property(_get, _set)
+
+
+# -- RDS ------------------------------------------------------------------------------
+
+
+def _gp3_baseline(instance) -> tuple[int, int]:
+    """(Iops, StorageThroughput) that AWS gives a gp3 volume without explicit values:
+    3000/125 below the engine's threshold, 12000/500 from it (400 GiB for PostgreSQL,
+    MySQL, MariaDB; 200 GiB for Oracle; SQL Server has no threshold)."""
+    engine = (instance.engine or "").lower()
+    threshold = None if engine.startswith("sqlserver") else 200 if engine.startswith("oracle") else 400
+    large = threshold is not None and int(instance.allocated_storage or 0) >= threshold
+    return (12000, 500) if large else (3000, 125)
+
+
+@fix
+def rds_gp3_reports_baseline_iops_and_throughput(pending):
+    """AWS: a gp3 DB instance always reports ``Iops`` and ``StorageThroughput`` (3000/125
+    baseline, 12000/500 from 400 GiB on PostgreSQL). moto: omits both unless given on
+    create. Broke: amazon.aws.rds_instance re-runs (KeyError 'StorageThroughput')."""
+    from moto.rds.models import DBInstance
+
+    throughput = DBInstance.storage_throughput  # moto's property
+
+    def _gp3(self) -> bool:  # read during __init__ too, before moto sets the storage type
+        return self.__dict__.get("_storage_type") == "gp3"
+
+    def _get_throughput(self):
+        value = throughput.fget(self)
+        return _gp3_baseline(self)[1] if value is None and _gp3(self) else value
+
+    def _get_iops(self):
+        value = self.__dict__.get("_fix_iops")
+        return _gp3_baseline(self)[0] if value is None and _gp3(self) else value
+
+    def _set_iops(self, value):
+        self.__dict__["_fix_iops"] = value
+
+    DBInstance.storage_throughput = property(_get_throughput, throughput.fset)
+    DBInstance.iops = property(_get_iops, _set_iops)
+
+
+@fix
+def rds_describe_missing_parameter_group_is_not_found(pending):
+    """AWS: DescribeDBParameterGroups for a name that does not exist fails with
+    DBParameterGroupNotFound. moto: returns an empty list. Broke:
+    amazon.aws.rds_instance_param_group (IndexError: list index out of range)."""
+    from moto.rds.exceptions import DBParameterGroupNotFoundError
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.describe_db_parameter_groups
+
+    @functools.wraps(original)
+    def describe_db_parameter_groups(self, db_parameter_group_kwargs):
+        groups = original(self, db_parameter_group_kwargs)
+        name = db_parameter_group_kwargs.get("db_parameter_group_name")
+        if name and not groups:
+            raise DBParameterGroupNotFoundError(name)
+        return groups
+
+    RDSBackend.describe_db_parameter_groups = describe_db_parameter_groups
+
+
+@fix
+def rds_instance_creating_then_available(pending):
+    """AWS: a new DB instance is ``creating`` (no Endpoint yet) for minutes, then
+    ``available``. moto: ``available`` at once. Simulated for ``pending["rds"]`` seconds
+    (default 0), so rds_instance's ``wait`` path is exercised."""
+    from moto.rds.models import DBInstance
+
+    _wrap_init(DBInstance, lambda self, *a, **k: _stamp(self))
+    endpoint = DBInstance.endpoint
+
+    def _get_status(self):
+        status = self.__dict__.get("_fix_status")
+        return "creating" if status == "available" and _still_pending(self, "rds") else status
+
+    def _set_status(self, value):
+        self.__dict__["_fix_status"] = value
+
+    def _get_endpoint(self):
+        return None if _still_pending(self, "rds") else endpoint.fget(self)
+
+    DBInstance.status = property(_get_status, _set_status)
+    DBInstance.endpoint = property(_get_endpoint)
+
+
+# -- EFS ------------------------------------------------------------------------------
+
+
+@fix
+def efs_legacy_tag_api(pending):
+    """AWS: EFS still serves the original tag API, DescribeTags / CreateTags /
+    DeleteTags on ``/2015-02-01/{tags,create-tags,delete-tags}/{FileSystemId}``.
+    moto: only ListTagsForResource / TagResource / UntagResource (404 otherwise).
+    Broke: community.aws.efs (fails on DescribeTags)."""
+    from moto.efs import urls
+    from moto.efs.responses import EFSResponse
+
+    # Routes are read when the server first builds the EFS app, after apply().
+    for path in ("tags/<file_system_id>/", "create-tags/<file_system_id>", "delete-tags/<file_system_id>"):
+        urls.url_paths[f"/2015-02-01/{path}"] = urls.response.dispatch
+    json_type = {"Content-Type": "application/json"}
+
+    def describe_tags(self):
+        tags = self.efs_backend.list_tags_for_resource(self._get_param("FileSystemId"))
+        return json.dumps({"Tags": tags}), json_type
+
+    def create_tags(self):
+        tags = {tag["Key"]: tag.get("Value", "") for tag in _json(self).get("Tags", [])}
+        self.efs_backend.tag_resource(self._get_param("FileSystemId"), tags)
+        return "", {**json_type, "status": 204}
+
+    def delete_tags(self):
+        self.efs_backend.untag_resource(self._get_param("FileSystemId"), _json(self).get("TagKeys", []))
+        return "", {**json_type, "status": 204}
+
+    EFSResponse.describe_tags = describe_tags
+    EFSResponse.create_tags = create_tags
+    EFSResponse.delete_tags = delete_tags
+
+
+# -- ACM ------------------------------------------------------------------------------
+
+
+@fix
+def acm_imported_chain_is_returned_as_imported(pending):
+    """AWS: GetCertificate of an imported certificate returns the chain that was
+    imported. moto: appends its own root CA to it. Broke: community.aws.acm_certificate
+    (chains differ, so it re-imports every run)."""
+    from moto.acm.models import CertBundle
+
+    def _keep_chain(self, *args, **kwargs):
+        chain = kwargs.get("chain", args[3] if len(args) > 3 else None)
+        if self.type == "IMPORTED" and chain:
+            self.chain = chain
+
+    _wrap_init(CertBundle, _keep_chain)
+
+
+# -- Application Auto Scaling ------------------------------------------------------
+
+
+@fix
+def application_autoscaling_describe_policies_filters_names(pending):
+    """AWS: DescribeScalingPolicies honours ``PolicyNames`` and matches ``ResourceId``
+    exactly. moto: ignores ``PolicyNames`` (and matches the resource id as a substring),
+    so with ``MaxResults=1`` the first policy of the service comes back. Broke:
+    community.aws.application_autoscaling_policy with two policies on one service
+    (compares against the wrong one and updates every run)."""
+    from moto.applicationautoscaling import responses
+
+    original = responses.ApplicationAutoScalingResponse.describe_scaling_policies
+
+    @functools.wraps(original)
+    def describe_scaling_policies(self):
+        names = self._get_param("PolicyNames")
+        if not names:
+            return original(self)
+        resource_id = self._get_param("ResourceId")
+        _, policies = self.applicationautoscaling_backend.describe_scaling_policies(
+            service_namespace=self._get_param("ServiceNamespace"),
+            resource_id=resource_id,
+            scalable_dimension=self._get_param("ScalableDimension"),
+            max_results=10**6,
+            next_token=None,
+        )
+        # PolicyNames holds at most 50 names: one page is enough.
+        chosen = [p for p in policies if p.policy_name in names and (not resource_id or p.resource_id == resource_id)]
+        return json.dumps({"ScalingPolicies": [responses._build_policy(p) for p in chosen]})
+
+    responses.ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
+
+
+# -- ECS ------------------------------------------------------------------------------
+
+# CreateService parameters that moto accepts but drops; AWS returns them in the service.
+_ECS_CREATE_EXTRAS = {
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    "deploymentConfiguration": "deployment_configuration",
+    "enableExecuteCommand": "enable_execute_command",
+    "enableECSManagedTags": "enable_ecs_managed_tags",
+    "capacityProviderStrategy": "capacity_provider_strategy",
+    "placementConstraints": "placement_constraints",
+    "placementStrategy": "placement_strategy",
+}
+
+
+@fix
+def ecs_create_service_keeps_health_check_grace_period(pending):
+    """AWS: CreateService stores ``healthCheckGracePeriodSeconds`` (and the deployment
+    configuration, capacity provider strategy, ...) and DescribeServices returns them.
+    moto: drops them on create (UpdateService keeps them). Broke: community.aws.ecs_service
+    (grace period differs, so it updates the service every run)."""
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.create_service
+
+    @functools.wraps(original)
+    def create_service(self):
+        result = original(self)
+        service = result.result["service"]
+        for param, attr in _ECS_CREATE_EXTRAS.items():
+            value = self._get_param(param)
+            if value is not None:
+                setattr(service, attr, value)
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+
+
+def _ecs_new_deployment(service, status="PRIMARY") -> dict:
+    from moto.core.utils import utcnow
+
+    now = utcnow()
+    deployment = {
+        "id": f"ecs-svc/{uuid.uuid4().int % 10**19}",
+        "status": status,
+        "taskDefinition": service.task_definition,
+        "desiredCount": service.desired_count,
+        "pendingCount": service.desired_count,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "launchType": service.launch_type,
+        "platformFamily": "EC2" if service.launch_type == "EC2" else "FARGATE",
+        "networkConfiguration": service.network_configuration or None,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": "ECS deployment in progress.",
+    }
+    return deployment
+
+
+def _ecs_settle(service) -> None:
+    """Advance the service's rollout: the PRIMARY deployment completes once its pending
+    time has passed; older deployments are then drained (removed)."""
+    if not service.deployments or service.deployment_controller.get("type", "ECS") != "ECS":
+        return
+    primary = service.deployments[0]
+    started = getattr(service, "_fix_rollouts", {}).get(primary["id"], getattr(service, "_fix_born", 0))
+    desired = service.desired_count
+    if time.monotonic() < started + float(_PENDING.get("ecs", 0)):
+        primary.update(runningCount=0, pendingCount=desired, desiredCount=desired, rolloutState="IN_PROGRESS")
+        if len(service.deployments) == 1:  # first deployment: nothing runs yet
+            service.running_count, service.pending_count = 0, desired
+        return
+    if primary.get("rolloutState") != "COMPLETED" or primary.get("runningCount") != desired:
+        from moto.core.utils import utcnow
+
+        primary.update(
+            runningCount=desired,
+            pendingCount=0,
+            desiredCount=desired,
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+            updatedAt=utcnow(),
+        )
+    service.deployments = [primary]
+    service.running_count, service.pending_count = desired, 0
+
+
+@fix
+def ecs_service_deployments_reach_steady_state(pending):
+    """AWS: a service's deployment starts ``IN_PROGRESS`` (runningCount 0) and reaches
+    ``COMPLETED`` with runningCount == desiredCount and one PRIMARY deployment; a new
+    task definition (or forceNewDeployment) starts a new PRIMARY deployment and drains
+    the old one. moto: runningCount stays 0 and the rollout never completes, and
+    UpdateService keeps the old deployment. Broke: the ``services_stable`` waiter and
+    community.aws.ecs_service_info-based waits hang. Completion is held back for
+    ``pending["ecs"]`` seconds (default 0)."""
+    from moto.ecs.models import EC2ContainerServiceBackend, Service
+
+    _wrap_init(Service, lambda self, *a, **k: _stamp(self))
+
+    describe = EC2ContainerServiceBackend.describe_services
+    update = EC2ContainerServiceBackend.update_service
+
+    @functools.wraps(describe)
+    def describe_services(self, cluster_str, service_names_or_arns):
+        services, failures = describe(self, cluster_str, service_names_or_arns)
+        for service in services:
+            _ecs_settle(service)
+        return services, failures
+
+    @functools.wraps(update)
+    def update_service(self, service_properties):
+        new_task = service_properties.get("task_definition")
+        forced = service_properties.get("force_new_deployment")
+        service = update(self, service_properties)
+        if new_task:  # AWS reports the task definition as an ARN
+            service.task_definition = self.describe_task_definition(new_task).arn
+        primary = service.deployments[0] if service.deployments else None
+        if primary is not None and (forced or primary.get("taskDefinition") != service.task_definition):
+            primary["status"] = "ACTIVE"
+            deployment = _ecs_new_deployment(service)
+            service.deployments = [deployment, primary]
+            service.__dict__.setdefault("_fix_rollouts", {})[deployment["id"]] = time.monotonic()
+        _ecs_settle(service)
+        return service
+
+    EC2ContainerServiceBackend.describe_services = describe_services
+    EC2ContainerServiceBackend.update_service = update_service
+
+
+# -- ELBv2 ----------------------------------------------------------------------------
+
+
+@fix
+def load_balancer_provisioning_then_active(pending):
+    """AWS: a new load balancer is ``provisioning`` for a few minutes, then ``active``.
+    moto: ``active`` on the first describe. Simulated for ``pending["elb"]`` seconds
+    (default 0), so elb_application_lb's ``wait`` path is exercised."""
+    from moto.elbv2.models import FakeLoadBalancer
+
+    _wrap_init(FakeLoadBalancer, lambda self, *a, **k: _stamp(self))
+    activate = FakeLoadBalancer.activate
+
+    @functools.wraps(activate)
+    def _activate(self):
+        if not _still_pending(self, "elb"):
+            activate(self)
+
+    FakeLoadBalancer.activate = _activate
+
+
+# -- Backup ---------------------------------------------------------------------------
+
+
+@fix
+def backup_describe_missing_vault_is_access_denied(pending):
+    """AWS: DescribeBackupVault of a vault that does not exist fails with
+    AccessDeniedException (403), which amazon.aws.backup_vault treats as "absent".
+    moto: ResourceNotFoundException. Broke: amazon.aws.backup_vault (cannot create)."""
+    from moto.backup.models import BackupBackend
+    from moto.core.exceptions import JsonRESTError
+
+    original = BackupBackend.describe_backup_vault
+
+    @functools.wraps(original)
+    def describe_backup_vault(self, backup_vault_name):
+        if backup_vault_name not in self.vaults:
+            error = JsonRESTError("AccessDeniedException", "Insufficient privileges to perform this action.")
+            error.code = 403
+            raise error
+        return original(self, backup_vault_name)
+
+    BackupBackend.describe_backup_vault = describe_backup_vault
+
+
+# What AWS returns for a selection created without Conditions.
+_EMPTY_CONDITIONS = {"StringEquals": [], "StringLike": [], "StringNotEquals": [], "StringNotLike": []}
+
+
+@fix
+def backup_selections(pending):
+    """AWS: backup plans have selections (CreateBackupSelection, GetBackupSelection,
+    ListBackupSelections, DeleteBackupSelection). moto: not implemented (500).
+    Broke: amazon.aws.backup_selection."""
+    from moto.backup.responses import BackupResponse
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.utils import unix_time
+
+    def _plan_and_selection(self) -> tuple[str, str, dict]:
+        parts = self.path.split("?")[0].rstrip("/").split("/")  # /backup/plans/P/selections[/S]
+        plan_id = parts[parts.index("plans") + 1]
+        self.backup_backend.get_backup_plan(backup_plan_id=plan_id, version_id=None)  # 404 if unknown
+        selections = self.backup_backend.__dict__.setdefault("_fix_selections", {}).setdefault(plan_id, {})
+        return plan_id, (parts[-1] if parts[-1] != "selections" else ""), selections
+
+    def _get(selections, selection_id) -> dict:
+        if selection_id not in selections:
+            raise JsonRESTError("ResourceNotFoundException", f"Selection {selection_id} not found")
+        return selections[selection_id]
+
+    def create_backup_selection(self):
+        plan_id, _, selections = _plan_and_selection(self)
+        body = _json(self)
+        selection = {"Conditions": _EMPTY_CONDITIONS, "ListOfTags": [], "NotResources": [], "Resources": []}
+        selection.update(body["BackupSelection"])
+        entry = {
+            "SelectionId": str(uuid.uuid4()),
+            "BackupPlanId": plan_id,
+            "CreationDate": unix_time(),
+            "CreatorRequestId": body.get("CreatorRequestId"),
+            "BackupSelection": selection,
+        }
+        selections[entry["SelectionId"]] = entry
+        return json.dumps({k: entry[k] for k in ("SelectionId", "BackupPlanId", "CreationDate")})
+
+    def get_backup_selection(self):
+        _, selection_id, selections = _plan_and_selection(self)
+        return json.dumps(_get(selections, selection_id))
+
+    def list_backup_selections(self):
+        _, _, selections = _plan_and_selection(self)
+        listed = [
+            {
+                "SelectionId": e["SelectionId"],
+                "SelectionName": e["BackupSelection"]["SelectionName"],
+                "BackupPlanId": e["BackupPlanId"],
+                "CreationDate": e["CreationDate"],
+                "CreatorRequestId": e["CreatorRequestId"],
+                "IamRoleArn": e["BackupSelection"]["IamRoleArn"],
+            }
+            for e in selections.values()
+        ]
+        return json.dumps({"BackupSelectionsList": listed})
+
+    def delete_backup_selection(self):
+        _, selection_id, selections = _plan_and_selection(self)
+        _get(selections, selection_id)
+        del selections[selection_id]
+        return "{}"
+
+    BackupResponse.create_backup_selection = create_backup_selection
+    BackupResponse.get_backup_selection = get_backup_selection
+    BackupResponse.list_backup_selections = list_backup_selections
+    BackupResponse.delete_backup_selection = delete_backup_selection
+
+
+# -- ElastiCache ------------------------------------------------------------------------
+
+
+@fix
+def elasticache_cluster_lists_cache_nodes(pending):
+    """AWS: DescribeCacheClusters with ShowCacheNodeInfo lists each node (id, status,
+    Endpoint address/port) and reports the VPC security groups as ``SecurityGroups``.
+    moto: no ``CacheNodes``, no ``SecurityGroups``, no ``CacheSecurityGroups``. Broke:
+    community.aws.elasticache (KeyError 'CacheNodes' on a re-run; would then see the
+    security groups differ and modify every run)."""
+    from moto.elasticache.models import CacheCluster
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    def cache_nodes(self):
+        if not getattr(self, "_fix_show_nodes", False):
+            return None
+        return [
+            {
+                "CacheNodeId": f"{n:04d}",
+                "CacheNodeStatus": "available",
+                "CacheNodeCreateTime": self.cache_cluster_create_time,
+                "Endpoint": {
+                    "Address": f"{self.cache_cluster_id}.abc123.{n:04d}.use1.cache.amazonaws.com",
+                    "Port": self.port,
+                },
+                "ParameterGroupStatus": "in-sync",
+                "CustomerAvailabilityZone": self.preferred_availability_zone or "us-east-1a",
+            }
+            for n in range(1, int(self.num_cache_nodes or 1) + 1)
+        ]
+
+    CacheCluster.cache_nodes = property(cache_nodes)
+    CacheCluster.security_groups = property(
+        lambda self: [{"SecurityGroupId": sg, "Status": "active"} for sg in self.security_group_ids]
+    )
+    CacheCluster.cache_security_groups = property(
+        lambda self: [{"CacheSecurityGroupName": n, "Status": "active"} for n in self.cache_security_group_names]
+    )
+
+    original = ElastiCacheResponse.describe_cache_clusters
+
+    @functools.wraps(original)
+    def describe_cache_clusters(self):
+        show = str(self._get_param("ShowCacheNodeInfo", False)).lower() == "true"
+        for cluster in self.elasticache_backend.cache_clusters.values():
+            cluster._fix_show_nodes = show
+        return original(self)
+
+    ElastiCacheResponse.describe_cache_clusters = describe_cache_clusters

@@ -1,0 +1,472 @@
+"""Each fix of ``tools.local_services.moto_fixes``, shown through the module that needed it.
+
+Every test runs the real amazon.aws / community.aws module against the emulator
+(typically twice: the second run must report ``changed: false``) and checks the values
+that come back. To see a test fail on stock moto behaviour, leave its fix out:
+``OPENWEBUI_EMULATOR_DISABLE_FIXES=<fix name>|all pytest tests/functional/test_emulator_fixes.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import boto3
+import pytest
+
+from tools.local_services import LocalServices
+
+REGION = "us-east-1"
+
+
+def client(emulator, service):
+    env = emulator.env()
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=REGION,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def tag_dict(tags: list[dict]) -> dict:
+    """``[{"key": k, "value": v}]`` (a module's snake-cased boto3 tag list) -> ``{k: v}``."""
+    return {tag["key"]: tag["value"] for tag in tags}
+
+
+@pytest.fixture
+def run(ansible, emulator):
+    """Run one module against the emulator; fail the test if the module failed."""
+
+    def _run(name, args, *, ok=True):
+        result = ansible.module(name, args, env=emulator.env())
+        if ok:
+            assert result.rc == 0 and not result.result.get("failed"), result.result.get("msg") or result.output
+        return result.result
+
+    return _run
+
+
+@pytest.fixture(scope="module")
+def network(emulator):
+    """A VPC with two subnets in two AZs and a security group (made with boto3)."""
+    ec2 = client(emulator, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    sg = ec2.create_security_group(GroupName="fixes", Description="fixes", VpcId=vpc)["GroupId"]
+    return {"vpc": vpc, "subnets": subnets, "sg": sg}
+
+
+# -- EC2 ----------------------------------------------------------------------------
+
+
+def test_nat_gateway_tags_use_natgateway_resource_type(run, network):
+    args = {"subnet_id": network["subnets"][0], "if_exist_do_not_create": True, "tags": {"Name": "fixes-nat"}}
+    first = run("amazon.aws.ec2_vpc_nat_gateway", args)
+    second = run("amazon.aws.ec2_vpc_nat_gateway", args)
+    assert first["changed"] is True
+    assert second["nat_gateway_id"] == first["nat_gateway_id"]
+    assert second["tags"] == {"Name": "fixes-nat"}
+    assert second["changed"] is False
+
+
+# -- RDS ------------------------------------------------------------------------------
+
+
+def test_rds_describe_missing_parameter_group_is_not_found(run):
+    args = {
+        "name": "fixes-pg16",
+        "engine": "postgres16",
+        "description": "fixes",
+        "params": {"rds.force_ssl": 1},
+        "state": "present",
+    }
+    first = run("amazon.aws.rds_instance_param_group", args)
+    second = run("amazon.aws.rds_instance_param_group", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    assert second["db_parameter_group_name"] == "fixes-pg16"
+
+
+def test_rds_gp3_reports_baseline_iops_and_throughput(run, emulator, network):
+    rds = client(emulator, "rds")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="fixes-db", DBSubnetGroupDescription="fixes", SubnetIds=network["subnets"]
+    )
+    args = {
+        "id": "fixes-db",
+        "engine": "postgres",
+        "engine_version": "16.4",
+        "db_instance_class": "db.t4g.micro",
+        "allocated_storage": 20,
+        "storage_type": "gp3",
+        "username": "owui",
+        "password": "not-a-secret-1",
+        "db_subnet_group_name": "fixes-db",
+        "vpc_security_group_ids": [network["sg"]],
+        "wait": True,
+    }
+    first = run("amazon.aws.rds_instance", args)
+    second = run("amazon.aws.rds_instance", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    assert (second["storage_throughput"], second["iops"]) == (125, 3000)
+    # From 400 GiB, PostgreSQL's gp3 baseline is 12000 IOPS / 500 MiB/s.
+    big = rds.create_db_instance(
+        DBInstanceIdentifier="fixes-db-big",
+        Engine="postgres",
+        DBInstanceClass="db.m6g.large",
+        AllocatedStorage=400,
+        StorageType="gp3",
+        MasterUsername="owui",
+        MasterUserPassword="not-a-secret-1",
+    )["DBInstance"]
+    assert (big["StorageThroughput"], big["Iops"]) == (500, 12000)
+
+
+# -- EFS ------------------------------------------------------------------------------
+
+
+def test_efs_legacy_tag_api(run, network):
+    args = {
+        "name": "fixes-efs",
+        "encrypt": True,
+        "targets": [{"subnet_id": network["subnets"][0], "security_groups": [network["sg"]]}],
+        "tags": {"env": "fixes"},
+        "state": "present",
+    }
+    first = run("community.aws.efs", args)
+    second = run("community.aws.efs", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    assert tag_dict(second["efs"]["tags"]) == {"env": "fixes"}
+    # Changing a tag goes through CreateTags + DeleteTags.
+    third = run("community.aws.efs", {**args, "tags": {"team": "ai"}})
+    assert third["changed"] is True
+    assert tag_dict(third["efs"]["tags"]) == {"team": "ai"}
+
+
+# -- ACM ------------------------------------------------------------------------------
+
+
+def _cert_chain() -> tuple[str, str, str]:
+    """(leaf certificate, its private key, CA certificate) in PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def build(subject, issuer, public_key, signer, ca):
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(signer, hashes.SHA256())
+        )
+
+    ca = build("Fixes Test CA", "Fixes Test CA", ca_key.public_key(), ca_key, True)
+    leaf = build("owui.example.test", "Fixes Test CA", key.public_key(), ca_key, False)
+
+    def pem(cert):
+        return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    return pem(leaf), key_pem, pem(ca)
+
+
+def test_acm_imported_chain_is_returned_as_imported(run, emulator):
+    leaf, key, ca = _cert_chain()
+    args = {"name_tag": "fixes-cert", "certificate": leaf, "private_key": key, "certificate_chain": ca}
+    first = run("community.aws.acm_certificate", args)
+    second = run("community.aws.acm_certificate", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    assert second["certificate"]["arn"] == first["certificate"]["arn"]
+    chain = client(emulator, "acm").get_certificate(CertificateArn=first["certificate"]["arn"])["CertificateChain"]
+    assert chain.strip() == ca.strip()
+
+
+# -- Application Auto Scaling ------------------------------------------------------
+
+
+def test_application_autoscaling_describe_policies_filters_names(run, emulator):
+    ecs = client(emulator, "ecs")
+    ecs.create_cluster(clusterName="fixes-scaling")
+    ecs.register_task_definition(
+        family="fixes-scaling", containerDefinitions=[{"name": "c", "image": "x", "memory": 64}]
+    )
+    ecs.create_service(cluster="fixes-scaling", serviceName="web", taskDefinition="fixes-scaling", desiredCount=1)
+
+    def policy(name, metric, target):
+        return {
+            "policy_name": name,
+            "service_namespace": "ecs",
+            "resource_id": "service/fixes-scaling/web",
+            "scalable_dimension": "ecs:service:DesiredCount",
+            "policy_type": "TargetTrackingScaling",
+            "minimum_tasks": 1,
+            "maximum_tasks": 4,
+            "target_tracking_scaling_policy_configuration": {
+                "TargetValue": target,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
+            },
+            "state": "present",
+        }
+
+    cpu = policy("fixes-cpu", "ECSServiceAverageCPUUtilization", 60)
+    memory = policy("fixes-memory", "ECSServiceAverageMemoryUtilization", 75)
+    assert run("community.aws.application_autoscaling_policy", cpu)["changed"] is True
+    assert run("community.aws.application_autoscaling_policy", memory)["changed"] is True
+    second = run("community.aws.application_autoscaling_policy", memory)
+    assert second["response"]["policy_name"] == "fixes-memory"
+    assert second["response"]["target_tracking_scaling_policy_configuration"]["target_value"] == 75
+    assert second["changed"] is False
+
+
+# -- ECS ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ecs_task(emulator):
+    ecs = client(emulator, "ecs")
+    ecs.create_cluster(clusterName="fixes")
+
+    def register():
+        return ecs.register_task_definition(
+            family="fixes-web",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[{"name": "web", "image": "nginx", "essential": True}],
+        )["taskDefinition"]
+
+    return ecs, register
+
+
+def test_ecs_create_service_keeps_health_check_grace_period(run, emulator, network, ecs_task):
+    _, register = ecs_task
+    task = register()
+    elbv2 = client(emulator, "elbv2")
+    tg = elbv2.create_target_group(Name="fixes-tg", Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
+    args = {
+        "name": "web",
+        "cluster": "fixes",
+        "task_definition": f"{task['family']}:{task['revision']}",
+        "desired_count": 2,
+        "launch_type": "FARGATE",
+        "health_check_grace_period_seconds": 60,
+        "load_balancers": [{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}],
+        "network_configuration": {"subnets": network["subnets"], "security_groups": [network["sg"]]},
+        "state": "present",
+    }
+    first = run("community.aws.ecs_service", args)
+    second = run("community.aws.ecs_service", args)
+    assert first["changed"] is True
+    assert second["service"]["healthCheckGracePeriodSeconds"] == 60
+    assert second["changed"] is False
+
+
+def test_ecs_service_deployments_reach_steady_state(run, emulator, network, ecs_task):
+    ecs, register = ecs_task
+    first_task, second_task = register(), register()
+    args = {
+        "name": "api",
+        "cluster": "fixes",
+        "task_definition": f"{first_task['family']}:{first_task['revision']}",
+        "desired_count": 2,
+        "launch_type": "FARGATE",
+        "network_configuration": {"subnets": network["subnets"], "security_groups": [network["sg"]]},
+        "state": "present",
+    }
+    run("community.aws.ecs_service", args)
+    ecs.get_waiter("services_stable").wait(
+        cluster="fixes", services=["api"], WaiterConfig={"Delay": 1, "MaxAttempts": 5}
+    )
+    # A new task definition starts a new deployment that also reaches steady state.
+    updated = run("community.aws.ecs_service", {**args, "task_definition": f"fixes-web:{second_task['revision']}"})
+    assert updated["changed"] is True
+    ecs.get_waiter("services_stable").wait(
+        cluster="fixes", services=["api"], WaiterConfig={"Delay": 1, "MaxAttempts": 5}
+    )
+    service = ecs.describe_services(cluster="fixes", services=["api"])["services"][0]
+    (deployment,) = service["deployments"]
+    assert (service["runningCount"], service["desiredCount"]) == (2, 2)
+    assert (deployment["status"], deployment["rolloutState"], deployment["runningCount"]) == ("PRIMARY", "COMPLETED", 2)
+    assert deployment["taskDefinition"] == second_task["taskDefinitionArn"]
+
+
+# -- Backup ---------------------------------------------------------------------------
+
+
+def test_backup_describe_missing_vault_is_access_denied(run):
+    args = {"backup_vault_name": "fixes-vault", "tags": {"env": "fixes"}}
+    first = run("amazon.aws.backup_vault", args)
+    second = run("amazon.aws.backup_vault", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    assert second["vault"]["backup_vault_name"] == "fixes-vault"
+
+
+def test_backup_selections(run, emulator):
+    backup = client(emulator, "backup")
+    backup.create_backup_vault(BackupVaultName="fixes-sel-vault")
+    plan = run(
+        "amazon.aws.backup_plan",
+        {
+            "backup_plan_name": "fixes-plan",
+            "rules": [
+                {
+                    "rule_name": "daily",
+                    "target_backup_vault_name": "fixes-sel-vault",
+                    "schedule_expression": "cron(0 5 ? * * *)",
+                }
+            ],
+        },
+    )
+    args = {
+        "selection_name": "fixes-db",
+        "backup_plan_name": "fixes-plan",
+        "iam_role_arn": "arn:aws:iam::123456789012:role/fixes-backup",
+        "resources": ["arn:aws:rds:us-east-1:123456789012:db:fixes-db"],
+    }
+    first = run("amazon.aws.backup_selection", args)
+    second = run("amazon.aws.backup_selection", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    assert second["backup_selection"]["selection_name"] == "fixes-db"
+    listed = backup.list_backup_selections(BackupPlanId=plan["backup_plan_id"])["BackupSelectionsList"]
+    assert [s["SelectionName"] for s in listed] == ["fixes-db"]
+    got = backup.get_backup_selection(BackupPlanId=plan["backup_plan_id"], SelectionId=listed[0]["SelectionId"])
+    assert got["BackupSelection"]["Resources"] == args["resources"]
+    gone = run("amazon.aws.backup_selection", {**args, "state": "absent"})
+    assert gone["changed"] is True
+    assert backup.list_backup_selections(BackupPlanId=plan["backup_plan_id"])["BackupSelectionsList"] == []
+
+
+# -- ElastiCache ----------------------------------------------------------------------
+
+
+def test_elasticache_cluster_lists_cache_nodes(run, emulator, network):
+    client(emulator, "elasticache").create_cache_subnet_group(
+        CacheSubnetGroupName="fixes-cache", CacheSubnetGroupDescription="fixes", SubnetIds=network["subnets"]
+    )
+    args = {
+        "name": "fixes-redis",
+        "engine": "redis",
+        "node_type": "cache.t4g.micro",
+        "num_nodes": 1,
+        "cache_port": 6379,
+        "cache_subnet_group": "fixes-cache",
+        "security_group_ids": [network["sg"]],
+        "state": "present",
+        "wait": True,
+    }
+    first = run("community.aws.elasticache", args)
+    second = run("community.aws.elasticache", args)
+    assert first["changed"] is True
+    assert second["changed"] is False
+    cluster = client(emulator, "elasticache").describe_cache_clusters(
+        CacheClusterId="fixes-redis", ShowCacheNodeInfo=True
+    )["CacheClusters"][0]
+    (node,) = cluster["CacheNodes"]
+    assert node["Endpoint"]["Port"] == 6379
+    assert node["Endpoint"]["Address"].startswith("fixes-redis.")
+    assert [sg["SecurityGroupId"] for sg in cluster["SecurityGroups"]] == [network["sg"]]
+
+
+# -- Pending-state simulation ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_emulator(tmp_path_factory):
+    """A second emulator that holds new resources pending for 3 seconds."""
+    services = LocalServices(
+        tmp_path_factory.mktemp("slow-emulator"), with_postgres=False, pending="rds=3,nat=3,elb=3,ecs=3"
+    )
+    services.start()
+    yield services
+    services.stop()
+
+
+def test_pending_state_simulation(ansible, slow_emulator):
+    ec2, rds, elbv2, ecs = (client(slow_emulator, s) for s in ("ec2", "rds", "elbv2", "ecs"))
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], ConnectivityType="private")["NatGateway"]["NatGatewayId"]
+    db = rds.create_db_instance(
+        DBInstanceIdentifier="slow-db",
+        Engine="postgres",
+        DBInstanceClass="db.t4g.micro",
+        AllocatedStorage=20,
+        MasterUsername="owui",
+        MasterUserPassword="not-a-secret-1",
+    )["DBInstance"]
+    lb = elbv2.create_load_balancer(Name="slow-alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    ecs.create_cluster(clusterName="slow")
+    ecs.register_task_definition(family="slow", containerDefinitions=[{"name": "c", "image": "nginx", "memory": 64}])
+    ecs.create_service(cluster="slow", serviceName="svc", taskDefinition="slow", desiredCount=1)
+
+    def states():
+        db = rds.describe_db_instances(DBInstanceIdentifier="slow-db")["DBInstances"][0]
+        service = ecs.describe_services(cluster="slow", services=["svc"])["services"][0]
+        return {
+            "nat": ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"],
+            "rds": db["DBInstanceStatus"],
+            "rds_endpoint": "Endpoint" in db,
+            "elb": elbv2.describe_load_balancers(LoadBalancerArns=[lb])["LoadBalancers"][0]["State"]["Code"],
+            "ecs": (service["deployments"][0]["rolloutState"], service["runningCount"]),
+        }
+
+    assert db["DBInstanceStatus"] == "creating"
+    assert states() == {
+        "nat": "pending",
+        "rds": "creating",
+        "rds_endpoint": False,
+        "elb": "provisioning",
+        "ecs": ("IN_PROGRESS", 0),
+    }
+    time.sleep(3.2)
+    assert states() == {
+        "nat": "available",
+        "rds": "available",
+        "rds_endpoint": True,
+        "elb": "active",
+        "ecs": ("COMPLETED", 1),
+    }
+
+    # The module's own wait path: it creates a NAT gateway and waits until it is available.
+    started = time.monotonic()
+    result = ansible.module(
+        "amazon.aws.ec2_vpc_nat_gateway",
+        {"subnet_id": subnets[1], "connectivity_type": "private", "wait": True, "wait_timeout": 60},
+        env=slow_emulator.env(),
+    ).result
+    assert result.get("changed") is True, result.get("msg")
+    assert result["state"] == "available"
+    assert time.monotonic() - started >= 3
