@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
-.PHONY: local test venv lint sanity units pytest molecule lock clean services-stop
+.PHONY: local test venv lint sanity units pytest molecule lock clean services-stop ee-context
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
@@ -60,8 +60,14 @@ lock:
 	.local/lock-venv/bin/pip install --quiet -r requirements/dev.in
 	.local/lock-venv/bin/pip freeze --exclude-editable > requirements/dev.txt
 
+# The AWX execution environment's build context (context/); `ansible-builder build`
+# then needs Docker or Podman, which this Makefile does not run.
+ee-context: venv
+	rm -rf dist context && $(BIN)/ansible-galaxy collection build --output-path dist
+	$(BIN)/ansible-builder create --file execution-environment.yml --context context
+
 services-stop:
 	$(BIN)/python -m tools.local_services stop
 
 clean: services-stop
-	rm -rf .local tests/output .pytest_cache .ruff_cache
+	rm -rf .local tests/output .pytest_cache .ruff_cache dist context
