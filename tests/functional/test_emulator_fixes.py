@@ -265,7 +265,7 @@ def ecs_task(emulator):
 
 
 def test_ecs_create_service_keeps_health_check_grace_period(run, emulator, network, ecs_task):
-    _, register = ecs_task
+    register = ecs_task[1]
     task = register()
     elbv2 = client(emulator, "elbv2")
     tg = elbv2.create_target_group(Name="fixes-tg", Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")[

@@ -431,7 +431,7 @@ def delayed_proxy(target_port, delay):
             server.settimeout(0.2)
             while not stop.is_set():
                 try:
-                    client, _ = server.accept()
+                    client = server.accept()[0]
                 except TimeoutError:
                     continue
                 upstream = socket.create_connection(("127.0.0.1", target_port))

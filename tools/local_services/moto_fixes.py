@@ -267,13 +267,13 @@ def application_autoscaling_describe_policies_filters_names(pending):
         if not names:
             return original(self)
         resource_id = self._get_param("ResourceId")
-        _, policies = self.applicationautoscaling_backend.describe_scaling_policies(
+        policies = self.applicationautoscaling_backend.describe_scaling_policies(
             service_namespace=self._get_param("ServiceNamespace"),
             resource_id=resource_id,
             scalable_dimension=self._get_param("ScalableDimension"),
             max_results=10**6,
             next_token=None,
-        )
+        )[1]
         # PolicyNames holds at most 50 names: one page is enough.
         chosen = [p for p in policies if p.policy_name in names and (not resource_id or p.resource_id == resource_id)]
         return json.dumps({"ScalingPolicies": [responses._build_policy(p) for p in chosen]})
@@ -483,7 +483,7 @@ def backup_selections(pending):
         return selections[selection_id]
 
     def create_backup_selection(self):
-        plan_id, _, selections = _plan_and_selection(self)
+        plan_id, selections = _plan_and_selection(self)[::2]
         body = _json(self)
         selection = {"Conditions": _EMPTY_CONDITIONS, "ListOfTags": [], "NotResources": [], "Resources": []}
         selection.update(body["BackupSelection"])
@@ -498,11 +498,11 @@ def backup_selections(pending):
         return json.dumps({k: entry[k] for k in ("SelectionId", "BackupPlanId", "CreationDate")})
 
     def get_backup_selection(self):
-        _, selection_id, selections = _plan_and_selection(self)
+        selection_id, selections = _plan_and_selection(self)[1:]
         return json.dumps(_get(selections, selection_id))
 
     def list_backup_selections(self):
-        _, _, selections = _plan_and_selection(self)
+        selections = _plan_and_selection(self)[2]
         listed = [
             {
                 "SelectionId": e["SelectionId"],
@@ -517,7 +517,7 @@ def backup_selections(pending):
         return json.dumps({"BackupSelectionsList": listed})
 
     def delete_backup_selection(self):
-        _, selection_id, selections = _plan_and_selection(self)
+        selection_id, selections = _plan_and_selection(self)[1:]
         _get(selections, selection_id)
         del selections[selection_id]
         return "{}"
