@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavour", default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", "embedded"))
     args, extra = parser.parse_known_args(argv)
 
-    services = LocalServices(state_dir_from_env(), postgres_flavour=args.flavour)
+    services = LocalServices(
+        state_dir_from_env(), postgres_flavour=args.flavour, pending=os.environ.get("OPENWEBUI_LOCAL_PENDING", "")
+    )
     install_signal_handlers(services)
     print("==> starting the local services (AWS emulator, PostgreSQL + pgvector)", flush=True)
     services.start()
