@@ -133,6 +133,16 @@ def test_rds_gp3_reports_baseline_iops_and_throughput(run, emulator, network):
 # -- EFS ------------------------------------------------------------------------------
 
 
+def test_kms_key_deletion_accepts_key_arn(run, emulator):
+    created = run("amazon.aws.kms_key", {"alias": "alias/fix-kms-deletion", "enable_key_rotation": True})
+    gone = run("amazon.aws.kms_key", {"alias": "alias/fix-kms-deletion", "state": "absent", "pending_window": 7})
+    assert gone["changed"]
+    key = client(emulator, "kms").describe_key(KeyId=created["key_arn"])["KeyMetadata"]
+    assert key["KeyState"] == "PendingDeletion"
+    again = run("amazon.aws.kms_key", {"alias": "alias/fix-kms-deletion", "state": "absent", "pending_window": 7})
+    assert not again["changed"]
+
+
 def test_efs_legacy_tag_api(run, network):
     args = {
         "name": "fixes-efs",

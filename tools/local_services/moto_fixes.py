@@ -198,6 +198,39 @@ def rds_instance_creating_then_available(pending):
 
 
 @fix
+def kms_key_deletion_accepts_key_arn(pending):
+    """ScheduleKeyDeletion / CancelKeyDeletion take a key ID *or ARN*, and answer KeyState.
+
+    moto looks the raw ``KeyId`` up (HTTP 500 for an ARN, which amazon.aws.kms_key
+    ``state: absent`` always sends) and leaves ``KeyState`` out of the answer.
+    """
+    from moto.kms.models import KmsBackend
+    from moto.kms.responses import KmsResponse
+
+    schedule, cancel = KmsBackend.schedule_key_deletion, KmsBackend.cancel_key_deletion
+
+    def schedule_key_deletion(self, key_id, pending_window_in_days):
+        return schedule(self, self.any_id_to_key_id(key_id), pending_window_in_days)
+
+    def cancel_key_deletion(self, key_id):
+        return cancel(self, self.any_id_to_key_id(key_id))
+
+    KmsBackend.schedule_key_deletion = schedule_key_deletion
+    KmsBackend.cancel_key_deletion = cancel_key_deletion
+    respond = KmsResponse.schedule_key_deletion
+
+    def schedule_response(self):
+        body = json.loads(respond(self))
+        key = self.kms_backend.keys[self.kms_backend.any_id_to_key_id(body["KeyId"])]
+        body.update(
+            KeyId=key.arn, KeyState=key.key_state, PendingWindowInDays=self._get_param("PendingWindowInDays") or 30
+        )
+        return json.dumps(body)
+
+    KmsResponse.schedule_key_deletion = schedule_response
+
+
+@fix
 def efs_legacy_tag_api(pending):
     """AWS: EFS still serves the original tag API, DescribeTags / CreateTags /
     DeleteTags on ``/2015-02-01/{tags,create-tags,delete-tags}/{FileSystemId}``.
