@@ -143,6 +143,33 @@ def test_kms_key_deletion_accepts_key_arn(run, emulator):
     assert not again["changed"]
 
 
+def test_alb_describe_attributes_reports_defaults(run, emulator, network):
+    args = {
+        "name": "fix-alb-attributes",
+        "subnets": network["subnets"],
+        "security_groups": [network["sg"]],
+        "scheme": "internet-facing",
+        "idle_timeout": 600,
+        "http_drop_invalid_header_fields": True,
+        "http2": True,
+        "listeners": [],
+        "wait": False,
+    }
+    created = run("amazon.aws.elb_application_lb", args)
+    assert created["changed"]
+    again = run("amazon.aws.elb_application_lb", args)
+    assert not again["changed"]
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in client(emulator, "elbv2").describe_load_balancer_attributes(
+            LoadBalancerArn=created["load_balancer_arn"]
+        )["Attributes"]
+    }
+    assert attributes["idle_timeout.timeout_seconds"] == "600"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["access_logs.s3.enabled"] == "false"
+
+
 def test_efs_legacy_tag_api(run, network):
     args = {
         "name": "fixes-efs",

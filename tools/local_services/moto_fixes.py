@@ -230,6 +230,43 @@ def kms_key_deletion_accepts_key_arn(pending):
     KmsResponse.schedule_key_deletion = schedule_response
 
 
+# AWS's defaults of an application load balancer's attributes.
+_ALB_ATTRIBUTE_DEFAULTS = {
+    "access_logs.s3.enabled": "false",
+    "idle_timeout.timeout_seconds": "60",
+    "routing.http2.enabled": "true",
+    "routing.http.drop_invalid_header_fields.enabled": "false",
+    "routing.http.desync_mitigation_mode": "defensive",
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+    "routing.http.xff_client_port.enabled": "false",
+    "routing.http.preserve_host_header.enabled": "false",
+    "routing.http.xff_header_processing.mode": "append",
+    "waf.fail_open.enabled": "false",
+    "client_keep_alive.seconds": "3600",
+    "connection_logs.s3.enabled": "false",
+    "connection_logs.s3.bucket": "",
+    "connection_logs.s3.prefix": "",
+}
+
+
+@fix
+def alb_describe_attributes_reports_defaults(pending):
+    """DescribeLoadBalancerAttributes of an ALB lists every attribute, defaults included.
+
+    moto leaves out ``access_logs.s3.enabled``, ``idle_timeout.timeout_seconds``,
+    ``routing.http2.enabled``, ``routing.http.*`` ...: amazon.aws.elb_application_lb
+    then fails with ``KeyError`` when it compares one of them.
+    """
+    from moto.elbv2.models import FakeLoadBalancer
+
+    def defaults(self, *args, **kwargs):
+        if self.type == "application":
+            for key, value in _ALB_ATTRIBUTE_DEFAULTS.items():
+                self.attrs.setdefault(key, value)
+
+    _wrap_init(FakeLoadBalancer, defaults)
+
+
 @fix
 def efs_legacy_tag_api(pending):
     """AWS: EFS still serves the original tag API, DescribeTags / CreateTags /
