@@ -26,16 +26,6 @@ description:
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
-  user_pool_id:
-    description:
-      - ID of the user pool. One of O(user_pool_id) and O(user_pool_name) is required.
-    type: str
-  user_pool_name:
-    description:
-      - Name of the user pool, looked up with C(ListUserPools); it must name exactly one pool.
-      - In check mode, a pool that does not exist yet is taken to be created by an earlier
-        task, and the module reports a change.
-    type: str
   name:
     description: Name of the app client.
     type: str
@@ -120,6 +110,7 @@ options:
     type: list
     elements: str
 extends_documentation_fragment:
+  - ajudadigital.openwebui.cognito_user_pool_ref
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -26,16 +26,6 @@ description:
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
-  user_pool_id:
-    description:
-      - ID of the user pool. One of O(user_pool_id) and O(user_pool_name) is required.
-    type: str
-  user_pool_name:
-    description:
-      - Name of the user pool, looked up with C(ListUserPools); it must name exactly one pool.
-      - In check mode, a pool that does not exist yet is taken to be created by an earlier
-        task, and the module reports a change.
-    type: str
   domain:
     description: The prefix (a single label of C(a-z), C(0-9) and C(-)) or the custom domain name.
     type: str
@@ -51,6 +41,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - ajudadigital.openwebui.cognito_user_pool_ref
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
