@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
-.PHONY: local test venv lint sanity units pytest molecule lock clean services-stop ee-context
+.PHONY: local test venv lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
@@ -47,11 +47,25 @@ sanity: venv
 units: venv
 	$(BIN)/python -m tools.ansible_test units
 
+# Two workers (this machine's cores); the tests on the session's deployed stack
+# (xdist_group "local_stack") stay together on one of them, in file order.
 pytest: venv
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
+# `make test` (CI) runs these scenarios; `make molecule-all` runs every scenario in
+# molecule/ (each deploys the layers below its role: 5-10 minutes on 2 cores), on demand:
+# after changing a role, and before a release.
+MOLECULE_CI ?= preflight database
 molecule: venv
+	$(BIN)/python -m tools.run_molecule $(MOLECULE_CI)
+
+molecule-all: venv
 	$(BIN)/python -m tools.run_molecule
+
+# The deploy benchmark, on demand (not part of `make test`): writes bench/RESULTS.md.
+#   make bench RUNS=5    (default 3 runs; BENCH_ARGS=--quick skips the pending phase)
+bench: venv
+	$(BIN)/python -m bench $(if $(RUNS),--runs $(RUNS),) $(BENCH_ARGS)
 
 # Re-pin requirements/dev.txt from requirements/dev.in in a scratch virtualenv.
 lock:

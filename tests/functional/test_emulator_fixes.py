@@ -8,7 +8,9 @@ that come back. To see a test fail on stock moto behaviour, leave its fix out:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import json
 import time
 
 import boto3
@@ -39,8 +41,8 @@ def tag_dict(tags: list[dict]) -> dict:
 def run(ansible, emulator):
     """Run one module against the emulator; fail the test if the module failed."""
 
-    def _run(name, args, *, ok=True):
-        result = ansible.module(name, args, env=emulator.env())
+    def _run(name, args, *, ok=True, timeout=600):
+        result = ansible.module(name, args, env=emulator.env(), timeout=timeout)
         if ok:
             assert result.rc == 0 and not result.result.get("failed"), result.result.get("msg") or result.output
         return result.result
@@ -434,6 +436,60 @@ def test_elasticache_cluster_lists_cache_nodes(run, emulator, network):
     assert [sg["SecurityGroupId"] for sg in cluster["SecurityGroups"]] == [network["sg"]]
 
 
+def test_elasticache_deleted_cluster_goes_away_and_subnet_group_deletes(run, emulator, network):
+    elasticache = client(emulator, "elasticache")
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName="fixes-gone", CacheSubnetGroupDescription="fixes", SubnetIds=network["subnets"]
+    )
+    elasticache.create_cache_cluster(
+        CacheClusterId="fixes-gone",
+        Engine="redis",
+        CacheNodeType="cache.t4g.micro",
+        NumCacheNodes=1,
+        CacheSubnetGroupName="fixes-gone",
+    )
+    in_use = run("community.aws.elasticache_subnet_group", {"name": "fixes-gone", "state": "absent"}, ok=False)
+    assert in_use["failed"] and "CacheSubnetGroupInUse" in in_use["msg"] + str(in_use.get("error", ""))
+    # The module's deletion waiter has no timeout: without the fix this never returns.
+    deleted = run("community.aws.elasticache", {"name": "fixes-gone", "state": "absent", "wait": True}, timeout=120)
+    assert deleted["changed"] is True
+    gone = run("community.aws.elasticache_subnet_group", {"name": "fixes-gone", "state": "absent"})
+    again = run("community.aws.elasticache_subnet_group", {"name": "fixes-gone", "state": "absent"})
+    assert (gone["changed"], again["changed"]) == (True, False)
+    groups = elasticache.describe_cache_subnet_groups()["CacheSubnetGroups"]
+    assert "fixes-gone" not in [g["CacheSubnetGroupName"] for g in groups]
+
+
+# -- S3 ------------------------------------------------------------------------------
+
+
+def test_bucket_policy_statement_with_unmet_condition_does_not_apply(run, emulator):
+    bucket = "fixes-tls-only"
+    tls_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    run("amazon.aws.s3_bucket", {"name": bucket, "policy": tls_only, "state": "present"})
+    s3 = client(emulator, "s3")
+    s3.put_object(Bucket=bucket, Key="file", Body=b"x")  # 403 without the fix
+    assert s3.get_object(Bucket=bucket, Key="file")["Body"].read() == b"x"
+    # A statement without a condition still denies.
+    deny_put = {**tls_only, "Statement": [{**tls_only["Statement"][0], "Action": "s3:PutObject"}]}
+    del deny_put["Statement"][0]["Condition"]
+    run("amazon.aws.s3_bucket", {"name": bucket, "policy": deny_put, "state": "present"})
+    with pytest.raises(s3.exceptions.ClientError, match="403"):
+        s3.put_object(Bucket=bucket, Key="other", Body=b"x")
+
+
 # -- Pending-state simulation ------------------------------------------------------
 
 
@@ -507,3 +563,177 @@ def test_pending_state_simulation(ansible, slow_emulator):
     assert result.get("changed") is True, result.get("msg")
     assert result["state"] == "available"
     assert time.monotonic() - started >= 3
+
+
+# -- IAM enforcement ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _enforcing(tmp_path, statements):
+    """An emulator that enforces IAM, and the AWS_* env of a user with only these statements."""
+    services = LocalServices(tmp_path, with_postgres=False, enforce_iam=3)
+    services.start()
+    try:
+        iam = client(services, "iam")
+        iam.create_user(UserName="scoped")
+        policy = {"Version": "2012-10-17", "Statement": statements}
+        iam.put_user_policy(UserName="scoped", PolicyName="scoped", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="scoped")["AccessKey"]
+        yield {
+            **services.env(),
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        }
+    finally:
+        services.stop()
+
+
+def _as_user(env, service):
+    return boto3.client(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=REGION,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def test_iam_policy_resource_matches_requests_moto_cannot_name(tmp_path, ansible):
+    """A user whose policy names EC2 actions on the account's EC2 ARNs (not ``*``) may run
+    them on an enforcing emulator; an action it does not name stays denied."""
+    from botocore.exceptions import ClientError
+
+    statement = {
+        "Effect": "Allow",
+        "Action": ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcAttribute", "ec2:CreateVpc"],
+        "Resource": "arn:aws:ec2:us-east-1:123456789012:*",
+    }
+    roles = {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "arn:aws:iam::123456789012:role/scoped-*"}
+    with _enforcing(tmp_path, [statement, roles]) as env:
+        result = ansible.module(
+            "amazon.aws.ec2_vpc_net", {"name": "scoped", "cidr_block": "10.9.0.0/16", "tags": {"Stack": "x"}}, env=env
+        ).result
+        assert result.get("changed") is True, result.get("msg")
+        with pytest.raises(ClientError, match="not authorized to perform: ec2:DeleteVpc"):
+            _as_user(env, "ec2").delete_vpc(VpcId=result["vpc"]["id"])
+        # IAM names the ARN of a role still to be made: a statement scoped to other roles denies it.
+        with pytest.raises(ClientError, match="not authorized to perform: iam:CreateRole"):
+            _as_user(env, "iam").create_role(RoleName="other", AssumeRolePolicyDocument="{}")
+
+
+def test_s3_bucket_requests_are_authorized_as_their_iam_actions(tmp_path, ansible):
+    """amazon.aws.s3_bucket (head, encryption, public access block, ownership controls)
+    runs with the IAM actions AWS checks, scoped to the bucket; another bucket is denied."""
+    from botocore.exceptions import ClientError
+
+    statement = {
+        "Effect": "Allow",
+        "Action": [
+            "s3:CreateBucket",
+            "s3:ListBucket",
+            "s3:GetBucketVersioning",
+            "s3:GetBucketRequestPayment",
+            "s3:GetBucketPolicy",
+            "s3:GetBucketTagging",
+            "s3:PutBucketTagging",
+            "s3:GetEncryptionConfiguration",
+            "s3:PutEncryptionConfiguration",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:GetBucketOwnershipControls",
+            "s3:PutBucketOwnershipControls",
+            "s3:GetBucketAcl",
+            "s3:GetAccelerateConfiguration",
+            "s3:GetBucketObjectLockConfiguration",
+        ],
+        "Resource": "arn:aws:s3:::scoped-*",
+    }
+    bucket = {
+        "name": "scoped-files",
+        "encryption": "AES256",
+        "public_access": {
+            "block_public_acls": True,
+            "ignore_public_acls": True,
+            "block_public_policy": True,
+            "restrict_public_buckets": True,
+        },
+        "object_ownership": "BucketOwnerEnforced",
+    }
+    with _enforcing(tmp_path, [statement]) as env:
+        result = ansible.module("amazon.aws.s3_bucket", bucket, env=env).result
+        assert result.get("changed") is True, result.get("msg")
+        result = ansible.module("amazon.aws.s3_bucket", bucket, env=env).result
+        assert result.get("changed") is False, result.get("msg")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            _as_user(env, "s3").create_bucket(Bucket="someone-elses")
+
+
+def test_iam_signature_of_a_request_without_body(tmp_path, ansible):
+    """community.aws.efs_info (GET with a query string) and a Backup listing, signed by an
+    allowed user, pass the emulator's signature check."""
+    statement = {
+        "Effect": "Allow",
+        "Action": [
+            "elasticfilesystem:DescribeFileSystems",
+            "elasticfilesystem:DescribeMountTargets",
+            "elasticfilesystem:DescribeTags",
+            "backup:ListBackupPlans",
+        ],
+        "Resource": "*",
+    }
+    with _enforcing(tmp_path, [statement]) as env:
+        result = ansible.module("community.aws.efs_info", {"name": "absent-fs"}, env=env).result
+        assert not result.get("failed"), result.get("msg")
+        assert result["efs"] == []
+        plans = _as_user(env, "backup").list_backup_plans(IncludeDeleted=False)
+        assert plans["BackupPlansList"] == []
+
+
+def test_iam_actions_use_the_iam_service_prefix(tmp_path, ansible):
+    """amazon.aws.cloudwatch_metric_alarm runs for a user allowed ``cloudwatch:*Alarm*``
+    actions (signing name ``monitoring``)."""
+    statement = {
+        "Effect": "Allow",
+        "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm"],
+        "Resource": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:scoped-*",
+    }
+    alarm = {
+        "name": "scoped-cpu",
+        "metric_name": "CPUUtilization",
+        "namespace": "AWS/ECS",
+        "statistic": "Average",
+        "comparison": "GreaterThanOrEqualToThreshold",
+        "threshold": 80.0,
+        "period": 300,
+        "evaluation_periods": 2,
+    }
+    with _enforcing(tmp_path, [statement]) as env:
+        result = ansible.module("amazon.aws.cloudwatch_metric_alarm", alarm, env=env).result
+        assert result.get("changed") is True, result.get("msg")
+
+
+def test_backup_update_plan(run, emulator):
+    backup = client(emulator, "backup")
+    backup.create_backup_vault(BackupVaultName="fixes-upd-vault")
+    args = {
+        "backup_plan_name": "fixes-upd-plan",
+        "rules": [
+            {
+                "rule_name": "daily",
+                "target_backup_vault_name": "fixes-upd-vault",
+                "schedule_expression": "cron(0 5 ? * * *)",
+                "lifecycle": {"delete_after_days": 35},
+            }
+        ],
+    }
+    first = run("amazon.aws.backup_plan", args)
+    args["rules"][0]["lifecycle"]["delete_after_days"] = 40
+    second = run("amazon.aws.backup_plan", args)
+    third = run("amazon.aws.backup_plan", args)
+    assert first["changed"] is True
+    assert second["changed"] is True
+    assert third["changed"] is False
+    assert second["backup_plan_id"] == first["backup_plan_id"]
+    plan = backup.get_backup_plan(BackupPlanId=first["backup_plan_id"])
+    assert plan["BackupPlan"]["Rules"][0]["Lifecycle"]["DeleteAfterDays"] == 40
+    assert plan["VersionId"] != first["version_id"]

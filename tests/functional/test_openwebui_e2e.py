@@ -27,26 +27,26 @@ import httpx
 import psycopg
 import pytest
 
+from tests.functional.conftest import LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack
 from tests.functional.openwebui_contract import (
     LOCAL_OVERRIDES,
-    PASSWORD_SPECIALS,
-    Stack,
+    LOCAL_SUBSTITUTIONS,
     aws_client,
-    create_app_database,
     database_url,
-    deployed_environment,
     environment_from_task_definition,
-    render_container,
+    expected_container,
     task_definition_of_service,
     with_local_overrides,
 )
-from tools.local_services import LocalServices
 from tools.local_services.util import free_port
 from tools.openwebui_app import OpenWebUI, RedisServer, ensure_app_venv
 
+# The tests on the session's deployed stack run on one xdist worker, in file order.
+pytestmark = pytest.mark.xdist_group("local_stack")
 DOMAIN = "openwebui.local.test"  # inventories/local
-STACK = "openwebui-local"
-CLIENT_ID = "openwebui-local-client"
+STACK = LOCAL_STACK
+CLUSTER, SERVICE, CONTAINER = STACK, "open-webui", "open-webui"  # roles/ecs_service/vars/main.yml
+DB_NAME, APP_USER = "openwebui", "openwebui"  # roles/database/defaults/main.yml
 OIDC_USERS = {
     "alice": {"email": "alice@example.com", "name": "Alice Admin", "cognito:groups": ["Admins"]},
     "bob": {"email": "bob@example.com", "name": "Bob User", "cognito:groups": ["Users"]},
@@ -103,7 +103,7 @@ def test_environment_from_task_definition(emulator):
     }
     assert environment_from_task_definition(aws_env, "unit-td:1", container="sidecar") == {"SIDE": "x"}
 
-    # A service's current task definition, as the e2e test will find it once ecs_service lands.
+    # A service's current task definition, as the e2e test finds it.
     ecs.create_cluster(clusterName="unit-cluster")
     ecs.create_service(cluster="unit-cluster", serviceName="unit-svc", taskDefinition="unit-td", desiredCount=0)
     arn = task_definition_of_service(aws_env, "unit-cluster", "unit-svc")
@@ -140,19 +140,27 @@ def test_database_url_matches_the_collections_module_utils():
 # -- the deployment -------------------------------------------------------------------
 @dataclass
 class Deployment:
-    stack: Stack
-    aws_env: dict[str, str]
+    stack: DeployedStack
     superuser_dsn: str
     app: OpenWebUI
     env: dict[str, str]
     rendered: dict[str, str]
+    task_definition: dict
     oidc_url: str
     redis: RedisServer
     state: dict
 
     @property
+    def aws_env(self) -> dict[str, str]:
+        return self.stack.aws_env
+
+    @property
+    def bucket(self) -> str:
+        return self.rendered["S3_BUCKET_NAME"]
+
+    @property
     def app_dsn(self) -> str:
-        return psycopg.conninfo.make_conninfo(self.superuser_dsn, dbname=self.stack.db_name)
+        return psycopg.conninfo.make_conninfo(self.superuser_dsn, dbname=DB_NAME)
 
     def client(self, **kwargs) -> httpx.Client:
         return httpx.Client(base_url=self.app.url, timeout=120, **kwargs)
@@ -208,43 +216,20 @@ def app_venv():
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory, app_venv):
+def deployment(tmp_path_factory, app_venv, local_stack):
+    """Open WebUI on the task definition that site.yml registered (the local_stack fixture)."""
     root = tmp_path_factory.mktemp("e2e")
-    with (
-        LocalServices(root / "services") as services,
-        RedisServer(root / "redis", app_venv) as redis,
-        OidcProvider(root / "oidc") as oidc,
-    ):
+    aws_env = local_stack.aws_env
+    arn = task_definition_of_service(aws_env, CLUSTER, SERVICE)
+    task_definition = aws_client(aws_env, "ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    rendered = environment_from_task_definition(aws_env, arn, container=CONTAINER)
+    pg = local_stack.services.state["postgres"]
+    superuser_dsn = psycopg.conninfo.make_conninfo(
+        host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"], dbname=pg["database"]
+    )
+    with RedisServer(root / "redis", app_venv) as redis, OidcProvider(root / "oidc") as oidc:
         for sub, claims in OIDC_USERS.items():
             oidc.set_user(sub, claims)
-        aws_env = services.env()
-        pg = services.state["postgres"]
-        superuser_dsn = psycopg.conninfo.make_conninfo(
-            host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"], dbname=pg["database"]
-        )
-        stack = Stack(
-            stack_name=STACK,
-            domain=DOMAIN,
-            region=aws_env["AWS_REGION"],
-            bucket=f"{STACK}-files-{secrets.token_hex(4)}",
-            db_host=pg["host"],
-            db_port=pg["port"],
-            db_name="openwebui",
-            app_user="openwebui_app",
-            app_password=secrets.token_urlsafe(12) + PASSWORD_SPECIALS + secrets.token_urlsafe(4),
-            webui_secret_key=secrets.token_urlsafe(32),
-            oauth_client_id=CLIENT_ID,
-            oauth_client_secret=secrets.token_urlsafe(24),
-            oidc_issuer=oidc.url,
-            oidc_end_session_endpoint=f"{oidc.url}/oauth2/end_session",
-            redis_url=redis.url,
-            desired_count=2,
-        )
-        # What the database and storage layers do (by hand until those roles run here).
-        create_app_database(superuser_dsn, stack)
-        aws_client(aws_env, "s3").create_bucket(Bucket=stack.bucket)
-
-        rendered = deployed_environment(stack, aws_env)
         env = with_local_overrides(
             rendered,
             aws_endpoint_url=aws_env["AWS_ENDPOINT_URL"],
@@ -252,13 +237,15 @@ def deployment(tmp_path_factory, app_venv):
             aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
             data_dir=str(root / "data"),
             model_hub=str(app_venv / "hf-cache" / "hub"),
+            redis_url=redis.url,
+            oidc_discovery_url=f"{oidc.url}/.well-known/openid-configuration",
         )
         (root / "data").mkdir()
         with OpenWebUI(root / "app", app_venv) as app:
             started = time.monotonic()
             app.start(env, timeout=900)
             print(f"Open WebUI answered /health after {time.monotonic() - started:.0f} s ({app.log_file})")
-            yield Deployment(stack, aws_env, superuser_dsn, app, env, rendered, oidc.url, redis, {})
+            yield Deployment(local_stack, superuser_dsn, app, env, rendered, task_definition, oidc.url, redis, {})
 
 
 def _admin_headers(deployment: Deployment) -> dict[str, str]:
@@ -267,19 +254,96 @@ def _admin_headers(deployment: Deployment) -> dict[str, str]:
 
 
 # -- what the rendered configuration must give ----------------------------------------
+def _stack_facts(stack: DeployedStack) -> dict:
+    """What the other layers made, read from the emulator (not from the roles' facts)."""
+    idp = stack.client("cognito-idp")
+    (pool,) = [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == f"{STACK}-users"]
+    pool = idp.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    (client,) = idp.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+    elbv2 = stack.client("elbv2")
+    balancers = elbv2.describe_load_balancers()["LoadBalancers"]
+    (balancer,) = [b for b in balancers if b["LoadBalancerName"].startswith(STACK)]
+    attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"])["Attributes"]
+    idle = int({a["Key"]: a["Value"] for a in attributes}["idle_timeout.timeout_seconds"])
+    secretsmanager = stack.client("secretsmanager")
+    arns = {s["Name"]: s["ARN"] for s in secretsmanager.list_secrets(MaxResults=100)["SecretList"]}
+    return {
+        "cognito": {
+            "client_id": client["ClientId"],
+            "pool_id": pool["Id"],
+            "hosted_ui": f"https://{pool['Domain']}.auth.{stack.aws_env['AWS_REGION']}.amazoncognito.com",
+        },
+        "idle_timeout": idle,
+        "secret_arns": arns,
+    }
+
+
+@pytest.mark.e2e
+def test_task_definition_holds_the_contract_and_no_secret_value(deployment):
+    """The registered task definition: exactly the contract's environment, secrets by ARN of
+    the stack's secrets, the Fargate shape of seed 1, and no secret value in plain text."""
+    facts = _stack_facts(deployment.stack)
+    environment, secret_names = expected_container(
+        stack=STACK,
+        domain=DOMAIN,
+        region=deployment.aws_env["AWS_REGION"],
+        idle_timeout=facts["idle_timeout"],
+        redis=True,  # inventories/local: 2 tasks, cache on
+        cognito=facts["cognito"],
+    )
+    assert facts["idle_timeout"] >= 300, "streaming answers need an ALB idle timeout well above 60 s"
+    td = deployment.task_definition
+    (container,) = [c for c in td["containerDefinitions"] if c["name"] == CONTAINER]
+    assert {e["name"]: e["value"] for e in container["environment"]} == environment
+    assert {s["name"]: s["valueFrom"] for s in container["secrets"]} == {
+        name: facts["secret_arns"][secret] for name, secret in secret_names.items()
+    }
+    assert (td["cpu"], td["memory"], td["networkMode"], td["requiresCompatibilities"]) == (
+        "1024",
+        "2048",
+        "awsvpc",
+        ["FARGATE"],
+    )
+    assert container["portMappings"][0]["containerPort"] == 8080
+    assert "/health" in " ".join(container["healthCheck"]["command"])
+    assert container["logConfiguration"]["logDriver"] == "awslogs"
+    (volume,) = td["volumes"]
+    efs = volume["efsVolumeConfiguration"]
+    assert efs["transitEncryption"] == "ENABLED" and efs["authorizationConfig"]["accessPointId"].startswith("fsap-")
+    assert container["mountPoints"][0]["containerPath"] == "/app/backend/data"
+    # No secret value anywhere in the task definition, as registered.
+    text = json.dumps(td)
+    leaked = [name for name in secret_names if deployment.rendered[name] in text]
+    assert leaked == [], f"secret values in the task definition: {leaked}"  # names only, never values
+    password_leaked = deployment.stack.app_password in text
+    assert not password_leaked, "the app role's password is in the task definition"
+
+
+@pytest.mark.e2e
+def test_database_url_percent_encodes_the_password(deployment):
+    """DATABASE_URL as the database role stored it: every URL-special character of the app
+    role's password encoded, so that the URL logs in (Open WebUI's /health/db proves it too)."""
+    pg = deployment.stack.services.state["postgres"]
+    url = database_url(APP_USER, deployment.stack.app_password, pg["host"], pg["port"], DB_NAME)
+    assert set(PASSWORD_SPECIALS) <= set(deployment.stack.app_password)
+    # Compared as booleans: a failing assertion must not print the URLs (they hold the password).
+    encoded_as_quote = deployment.rendered["DATABASE_URL"] == url
+    assert encoded_as_quote, "DATABASE_URL is not the URL with every part quote(part, safe='')-encoded"
+    same_for_pgvector = deployment.rendered["PGVECTOR_DB_URL"] == url
+    assert same_for_pgvector, "PGVECTOR_DB_URL differs from the encoded DATABASE_URL"
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (APP_USER,)
+
+
 @pytest.mark.e2e
 def test_the_app_runs_on_the_rendered_environment_only(deployment):
-    """The process got the rendered environment plus LOCAL_OVERRIDES, and the contract's values."""
+    """The process got the rendered environment plus LOCAL_OVERRIDES and LOCAL_SUBSTITUTIONS only."""
     rendered, env = deployment.rendered, deployment.env
-    environment, secret_values = render_container(deployment.stack)
-    assert rendered == {**environment, **secret_values}
     process_basics = {"PATH", "HOME", "LANG", "TMPDIR"}
     assert set(deployment.app.env) == set(rendered) | set(LOCAL_OVERRIDES) | process_basics
     assert all(deployment.app.env[k] == v for k, v in env.items())
+    assert {k for k in rendered if rendered[k] != env[k]} == set(LOCAL_SUBSTITUTIONS)
     assert not {"S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_ENDPOINT_URL"} & set(rendered)
-    assert rendered["STORAGE_PROVIDER"] == "s3"
-    assert rendered["DATABASE_URL"] == rendered["PGVECTOR_DB_URL"]
-    assert rendered["DATABASE_URL"].startswith(f"postgresql://openwebui_app:{deployment.stack.app_password[:4]}")
 
 
 @pytest.mark.e2e
@@ -294,7 +358,7 @@ def test_health_endpoints(deployment):
 @pytest.mark.e2e
 def test_keep_alive_outlasts_uvicorns_default(deployment):
     """UVICORN_TIMEOUT_KEEP_ALIVE reaches uvicorn: an idle connection survives its 5 s default."""
-    assert int(deployment.rendered["UVICORN_TIMEOUT_KEEP_ALIVE"]) > deployment.stack.load_balancer_idle_timeout
+    assert int(deployment.rendered["UVICORN_TIMEOUT_KEEP_ALIVE"]) > _stack_facts(deployment.stack)["idle_timeout"]
     conn = http.client.HTTPConnection("127.0.0.1", deployment.app.port, timeout=10)
     try:
         conn.request("GET", "/health")
@@ -336,7 +400,7 @@ def test_first_signup_is_admin(deployment):
 @pytest.mark.e2e
 def test_tables_belong_to_the_app_role_with_an_hnsw_index(deployment):
     with psycopg.connect(deployment.app_dsn) as conn:
-        app_role = deployment.stack.app_user
+        app_role = APP_USER
         assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (app_role,)).fetchone() == (False,)
         owners = dict(conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"))
         for table in ("user", "auth", "chat", "file", "knowledge", "config", "alembic_version", "document_chunk"):
@@ -370,11 +434,10 @@ def test_uploaded_file_lands_in_s3_and_is_retrieved(deployment):
         assert response.status_code == 200, response.text
         file = response.json()
         file_id = file["id"]
-        assert file["path"].startswith(f"s3://{deployment.stack.bucket}/"), file["path"]
+        assert file["path"].startswith(f"s3://{deployment.bucket}/"), file["path"]
 
         keys = [
-            o["Key"]
-            for o in aws_client(deployment.aws_env, "s3").list_objects_v2(Bucket=deployment.stack.bucket)["Contents"]
+            o["Key"] for o in aws_client(deployment.aws_env, "s3").list_objects_v2(Bucket=deployment.bucket)["Contents"]
         ]
         assert any(file_id in key for key in keys), keys
 
@@ -441,7 +504,7 @@ def test_oidc_login_redirect(deployment):
     location = urlparse(login.headers["location"])
     query = parse_qs(location.query)
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{deployment.oidc_url}/oauth2/authorize"
-    assert query["client_id"] == [CLIENT_ID]
+    assert query["client_id"] == [deployment.rendered["OAUTH_CLIENT_ID"]]
     assert query["redirect_uri"] == [f"https://{DOMAIN}/oauth/oidc/callback"]
     assert query["response_type"] == ["code"]
     assert "openid" in query["scope"][0].split()

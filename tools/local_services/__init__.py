@@ -46,11 +46,14 @@ class LocalServices:
         postgres_flavour: str = "embedded",
         pending: str = "",
         with_postgres: bool = True,
+        enforce_iam: int | None = None,
     ):
         self.state_dir = Path(state_dir or state_dir_from_env()).resolve()
         self.postgres_flavour = postgres_flavour
         self.pending = pending
         self.with_postgres = with_postgres
+        # None: the emulator accepts any credentials; N: IAM is enforced after N requests.
+        self.enforce_iam = enforce_iam
         self.emulator_proc: subprocess.Popen | None = None
         self.postgres: LocalPostgres | None = None
         self.state: dict = {}
@@ -113,6 +116,8 @@ class LocalServices:
         ]
         if self.pending:
             cmd += ["--pending", self.pending]
+        if self.enforce_iam is not None:
+            cmd += ["--enforce-iam", str(self.enforce_iam)]
         self.emulator_proc = subprocess.Popen(
             cmd,
             cwd=REPO,

@@ -11,6 +11,9 @@ Run as ``python -m tools.local_services.emulator --port N``. It
   seconds (``--pending rds=20,nat=5,...``), as AWS does;
 * writes one JSON line per request to ``--request-log`` (service, action, status;
   never a body, so no secret can land there);
+* optionally enforces IAM (``--enforce-iam N``: moto's ``INITIAL_NO_AUTH_ACTION_COUNT``):
+  the first N requests run unchecked (to create users and keys), every later one must
+  be signed by an IAM user's key and be allowed by its policies;
 * listens on 127.0.0.1 only.
 """
 
@@ -74,14 +77,15 @@ class RequestLog:
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, _start)
-        line = json.dumps(
-            {
-                "t": round(time.time(), 3),
-                "service": service,
-                "action": action,
-                "status": status_holder.get("status", ""),
-            }
-        )
+        entry = {
+            "t": round(time.time(), 3),
+            "service": service,
+            "action": action,
+            "status": status_holder.get("status", ""),
+        }
+        if " /" in action:  # REST APIs: the names of the query parameters tell the operation (values never)
+            entry["query"] = sorted({p.split("=", 1)[0] for p in environ.get("QUERY_STRING", "").split("&") if p})
+        line = json.dumps(entry)
         with self.lock, open(self.path, "a", encoding="utf-8") as log:
             log.write(line + "\n")
         return result
@@ -117,8 +121,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--request-log", default=None)
     parser.add_argument("--pending", default="", help="resource=seconds,... to hold in pending")
+    parser.add_argument("--enforce-iam", type=int, default=None, metavar="N", help="enforce IAM after N requests")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)
+    if args.enforce_iam is not None:  # read by moto.settings at import
+        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(args.enforce_iam)
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server

@@ -1,0 +1,292 @@
+"""Bad input fails before the first AWS call, with the variable's name in the message.
+
+Each case overrides a few variables of ``inventories/local`` (``-e @case.json``) and
+runs ``site.yml`` in full, exactly as a user would, against a running emulator. The
+run must fail (rc != 0) in the Preflight play, the failure must name the variable, and
+the emulator must have received no request while the case ran: preflight is pure.
+
+The cases run two at a time against one emulator (``emulator`` fixture). A run that
+reaches the emulator is stopped at once (it would deploy the stack otherwise), and a
+case whose run overlapped a request runs again alone, so that the request is charged to
+the case that made it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# A valid ACM certificate ARN, for cases that must get past the load balancer's checks in prod.
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0f6b1c2e-0000-4000-8000-000000000000"
+# What a prod inventory needs besides prod itself to pass every check but the one under test.
+PROD = {
+    "openwebui_environment": "prod",
+    "database_backup_retention_days": 14,
+    "load_balancer_certificate_mode": "arn",
+    "load_balancer_certificate_arn": CERT_ARN,
+}
+
+
+@dataclass
+class Case:
+    id: str
+    overrides: dict
+    # Every string must appear in the failure message (the first one is the variable).
+    expect: list[str]
+    # Values that must never appear in the output (a password given in the inventory).
+    secret: str = ""
+
+
+CASES = [
+    # --- network (vpc) ---
+    Case("vpc-cidr-malformed", {"vpc_cidr": "10.0.0/16"}, ["vpc_cidr"]),
+    Case("vpc-cidr-prefix-33", {"vpc_cidr": "10.0.0.0/33"}, ["vpc_cidr"]),
+    Case("vpc-cidr-host-bits", {"vpc_cidr": "10.0.0.1/16"}, ["vpc_cidr"]),
+    Case(
+        "subnets-overlap",
+        {
+            "vpc_public_subnet_cidrs": ["10.0.0.0/24", "10.0.1.0/24"],
+            "vpc_private_subnet_cidrs": ["10.0.1.0/24", "10.0.2.0/24"],
+        },
+        ["vpc_private_subnet_cidrs", "overlaps"],
+    ),
+    Case(
+        "subnet-outside-vpc",
+        {"vpc_public_subnet_cidrs": ["10.1.0.0/24", "10.0.200.0/24"]},
+        ["vpc_public_subnet_cidrs", "not inside vpc_cidr"],
+    ),
+    Case("one-az-in-prod", {**PROD, "vpc_az_count": 1}, ["vpc_az_count", "at least 2"]),
+    Case("nat-mode-unknown", {"vpc_nat_gateway_mode": "none"}, ["vpc_nat_gateway_mode"]),
+    Case("flow-log-retention-45", {"vpc_flow_log_retention_days": 45}, ["vpc_flow_log_retention_days"]),
+    Case("alb-ingress-not-cidr", {"security_alb_ingress_cidrs": ["10.0.0.300/8"]}, ["security_alb_ingress_cidrs"]),
+    # --- stack-wide (preflight) ---
+    Case("environment-unknown", {"openwebui_environment": "staging"}, ["openwebui_environment"]),
+    Case("region-unknown", {"openwebui_aws_region": "us-north-9"}, ["openwebui_aws_region"]),
+    Case("stack-name-uppercase", {"openwebui_stack_name": "OpenWebUI"}, ["openwebui_stack_name"]),
+    Case("stack-name-too-long", {"openwebui_stack_name": "a" * 29}, ["openwebui_stack_name"]),
+    Case("domain-missing", {"openwebui_domain": ""}, ["openwebui_domain"]),
+    Case("domain-is-a-url", {"openwebui_domain": "https://chat.example.org/"}, ["openwebui_domain"]),
+    # --- service and cache ---
+    Case(
+        "two-tasks-without-cache",
+        {"ecs_service_desired_count": 2, "cache_enabled": False},
+        ["ecs_service_desired_count", "cache_enabled"],
+    ),
+    Case(
+        "autoscaling-without-cache",
+        {"ecs_service_desired_count": 1, "ecs_service_max_count": 3, "cache_enabled": False},
+        ["ecs_service_max_count", "cache_enabled"],
+    ),
+    Case("fargate-size-refused", {"ecs_service_cpu": 256, "ecs_service_memory": 4096}, ["ecs_service_memory"]),
+    Case("fargate-cpu-unknown", {"ecs_service_cpu": 300}, ["ecs_service_cpu"]),
+    Case("cpu-not-a-number", {"ecs_service_cpu": "lots"}, ["ecs_service_cpu"]),
+    Case("desired-count-negative", {"ecs_service_desired_count": -1}, ["ecs_service_desired_count"]),
+    Case("min-above-max", {"ecs_service_min_count": 3, "ecs_service_max_count": 2}, ["ecs_service_min_count"]),
+    Case("image-tag-malformed", {"ecs_service_image_tag": "v0.12 beta"}, ["ecs_service_image_tag"]),
+    Case("image-tag-latest-in-prod", {**PROD, "ecs_service_image_tag": "latest"}, ["ecs_service_image_tag"]),
+    Case("app-log-retention-45", {"ecs_service_log_retention_days": 45}, ["ecs_service_log_retention_days"]),
+    Case("cache-node-type-malformed", {"cache_node_type": "t4g.small"}, ["cache_node_type"]),
+    # --- database ---
+    *[
+        Case(
+            f"master-password-with-{name}",
+            {"database_master_password": f"Good{char}Passw0rd123"},
+            ["database_master_password"],
+            secret=f"Good{char}Passw0rd123",
+        )
+        for name, char in [("slash", "/"), ("at", "@"), ("quote", '"'), ("space", " ")]
+    ],
+    Case("instance-class-malformed", {"database_instance_class": "r7g.large"}, ["database_instance_class"]),
+    Case("allocated-storage-below-20", {"database_allocated_storage": 10}, ["database_allocated_storage"]),
+    Case("backup-retention-above-35", {"database_backup_retention_days": 40}, ["database_backup_retention_days"]),
+    Case("backup-retention-zero", {"database_backup_retention_days": 0}, ["database_backup_retention_days"]),
+    Case(
+        "backup-retention-short-in-prod",
+        {**PROD, "database_backup_retention_days": 7},
+        ["database_backup_retention_days", "prod"],
+    ),
+    Case("engine-not-postgres-16", {"database_engine_version": "15.4"}, ["database_engine_version"]),
+    # --- storage and registry ---
+    Case("efs-ia-unknown", {"storage_efs_transition_to_ia": "AFTER_45_DAYS"}, ["storage_efs_transition_to_ia"]),
+    Case(
+        "mirror-image-latest",
+        {"registry_mirror_image": "ghcr.io/open-webui/open-webui:latest"},
+        ["registry_mirror_image"],
+    ),
+    # --- load balancer ---
+    Case(
+        "certificate-arn-missing",
+        {"load_balancer_certificate_mode": "arn", "load_balancer_certificate_arn": ""},
+        ["load_balancer_certificate_arn"],
+    ),
+    Case(
+        "certificate-arn-not-acm",
+        {
+            "load_balancer_certificate_mode": "arn",
+            "load_balancer_certificate_arn": "arn:aws:iam::123456789012:server-certificate/openwebui",
+        },
+        ["load_balancer_certificate_arn"],
+    ),
+    Case("idle-timeout-too-short", {"load_balancer_idle_timeout": 30}, ["load_balancer_idle_timeout"]),
+    # --- auth ---
+    Case("auth-provider-unknown", {"auth_provider": "github"}, ["auth_provider"]),
+    Case(
+        "google-without-client-id",
+        {"auth_provider": "google", "auth_google_client_secret": "not-checked-here"},
+        ["auth_google_client_id"],
+        secret="not-checked-here",
+    ),
+    Case(
+        "oidc-url-not-https",
+        {
+            "auth_provider": "oidc",
+            "auth_oidc_client_id": "x",
+            "auth_oidc_client_secret": "y",
+            "auth_oidc_provider_url": "http://sso.example.org",
+        },
+        ["auth_oidc_provider_url"],
+    ),
+    # --- monitoring and backup ---
+    Case(
+        "alarm-email-malformed",
+        {"monitoring_alarm_email": "ops-at-example"},
+        ["monitoring_alarm_email"],
+    ),
+    Case("backup-schedule-malformed", {"backup_schedule": "daily at 3"}, ["backup_schedule"]),
+]
+
+
+@dataclass
+class Outcome:
+    rc: int
+    output: str
+    failures: list[dict]
+    start: float
+    end: float
+    # Requests the emulator received while this case ran (alone, when a batch run saw some).
+    requests: list[dict] = field(default_factory=list)
+
+
+def _failures(stdout: str) -> list[dict]:
+    """Failed tasks (play, task, message), from the json callback's output."""
+    try:
+        data = json.loads(stdout[stdout.index("{") :])
+    except ValueError:
+        return []
+    failed = []
+    for play in data.get("plays", []):
+        for task in play.get("tasks", []):
+            for result in task.get("hosts", {}).values():
+                if result.get("failed"):
+                    errors = result.get("argument_errors") or []
+                    message = "\n".join([str(result.get("msg", "")), *map(str, errors)])
+                    failed.append({"play": play["play"]["name"], "task": task["task"]["name"], "msg": message})
+    return failed
+
+
+def _since(emulator, start: float) -> list[dict]:
+    return [r for r in emulator.requests() if r["t"] >= start - 0.5]
+
+
+def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
+    """``site.yml`` with the case's overrides; stopped at once if the emulator gets a request."""
+    extra = tmp_dir / f"{case.id}.json"
+    extra.write_text(json.dumps(case.overrides))
+    cmd = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "site.yml",
+        "-i",
+        "inventories/local",
+        "-e",
+        f"@{extra}",
+    ]
+    env = dict(ansible.env, **emulator.env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    start = time.time()
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    stdout = stderr = ""
+    while True:
+        try:
+            stdout, stderr = proc.communicate(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            # Past preflight already (the case has failed): do not deploy the stack.
+            if _since(emulator, start) or time.time() - start > 600:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+    return Outcome(proc.returncode, stdout + stderr, _failures(stdout), start, time.time())
+
+
+@pytest.fixture(scope="module")
+def outcomes(ansible, emulator, tmp_path_factory):
+    """Every case's run, two at a time; a case that saw a request runs again alone to own it."""
+    tmp_dir = tmp_path_factory.mktemp("bad-inventory")
+    seen_before = len(emulator.requests())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {case.id: pool.submit(_run, ansible, emulator, case, tmp_dir) for case in CASES}
+        results = {name: future.result() for name, future in futures.items()}
+    batch_requests = emulator.requests()[seen_before:]
+    for case in CASES:
+        outcome = results[case.id]
+        if any(outcome.start - 0.5 <= r["t"] <= outcome.end + 0.5 for r in batch_requests):
+            alone = _run(ansible, emulator, case, tmp_dir)
+            alone.requests = _since(emulator, alone.start)
+            results[case.id] = alone
+    return results, batch_requests
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_bad_inventory_fails_before_any_aws_call(case, outcomes):
+    results, _batch_requests = outcomes
+    outcome = results[case.id]
+    assert outcome.requests == [], f"{case.id}: the emulator got requests: {outcome.requests[:5]}"
+    assert outcome.rc != 0, f"{case.id}: the run succeeded\n{outcome.output[-3000:]}"
+    assert outcome.failures, f"{case.id}: no failed task in the output\n{outcome.output[-3000:]}"
+    first = outcome.failures[0]
+    assert first["play"] == "Preflight", f"{case.id}: failed after preflight, in {first}"
+    for text in case.expect:
+        assert text in first["msg"], f"{case.id}: {text!r} not in the failure message: {first['msg']}"
+    if case.secret:
+        assert case.secret not in outcome.output, f"{case.id}: the given secret is in the output"
+
+
+def test_the_batch_made_no_aws_call(outcomes):
+    _results, batch_requests = outcomes
+    assert batch_requests == []
+
+
+def test_a_request_during_a_run_is_seen(ansible, emulator, tmp_path):
+    """The check can fail: a run that reaches AWS is caught (and stopped) by ``_run``."""
+    case = Case("reaches-aws", {}, [])
+    # A run of the valid inventory reaches the first AWS call right after preflight.
+    outcome = _run(ansible, emulator, case, tmp_path)
+    assert _since(emulator, outcome.start), outcome.output[-2000:]
+    assert outcome.rc != 0, "the run was not stopped at its first AWS call"
+    assert time.time() - outcome.start < 300
+
+
+def test_the_local_inventory_passes_preflight(ansible, emulator):
+    """Positive control: the unmodified local inventory passes every check, with no AWS call."""
+    seen_before = len(emulator.requests())
+    run = ansible.playbook("playbooks/preflight.yml", "-i", "inventories/local", env=emulator.env())
+    assert run.rc == 0, run.output[-3000:]
+    assert "failed=0" in run.stdout
+    assert emulator.requests()[seen_before:] == []
+
+
+def test_cases_are_many_and_distinct():
+    assert len(CASES) >= 25
+    assert len({c.id for c in CASES}) == len(CASES)

@@ -1,0 +1,100 @@
+"""efs_access_point against the local emulator: check mode, create, unchanged, tags, replace, absent."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+NAME = "ajudadigital.openwebui.efs_access_point"
+
+
+@pytest.fixture(scope="module")
+def efs(emulator):
+    env = emulator.env()
+    client = boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
+    ).client("efs", endpoint_url=env["AWS_ENDPOINT_URL"])
+    file_system_id = client.create_file_system(CreationToken="functional-efs-ap", Encrypted=True)["FileSystemId"]
+    return dict(env=env, client=client, fs=file_system_id)
+
+
+def args(efs, **extra):
+    base = dict(
+        file_system_id=efs["fs"],
+        name="functional-data",
+        path="/openwebui",
+        posix_user=dict(uid=1000, gid=1000),
+        creation_info=dict(owner_uid=1000, owner_gid=1000, permissions="0750"),
+        tags={"Stack": "functional"},
+        endpoint_url=efs["env"]["AWS_ENDPOINT_URL"],
+        access_key=efs["env"]["AWS_ACCESS_KEY_ID"],
+        secret_key=efs["env"]["AWS_SECRET_ACCESS_KEY"],
+        region=efs["env"]["AWS_REGION"],
+    )
+    return dict(base, **extra)
+
+
+def access_points(efs):
+    return efs["client"].describe_access_points(FileSystemId=efs["fs"])["AccessPoints"]
+
+
+def test_lifecycle(ansible, efs):
+    run = ansible.module(NAME, args(efs), check=True, diff=True)
+    assert run.rc == 0, run.output
+    assert run.result["changed"] is True
+    assert run.result["diff"]["after"]["root_directory"]["path"] == "/openwebui"
+    assert access_points(efs) == [], "check mode created an access point"
+
+    run = ansible.module(NAME, args(efs))
+    assert run.rc == 0, run.output
+    assert run.result["changed"] is True
+    created = access_points(efs)
+    assert len(created) == 1
+    assert created[0]["PosixUser"] == {"Uid": 1000, "Gid": 1000}
+    assert created[0]["RootDirectory"]["Path"] == "/openwebui"
+    assert created[0]["RootDirectory"]["CreationInfo"]["Permissions"] == "0750"
+    assert run.result["access_point_id"] == created[0]["AccessPointId"]
+    assert run.result["access_point_arn"] == created[0]["AccessPointArn"]
+    assert run.result["access_point"]["tags"] == {"Stack": "functional", "Name": "functional-data"}
+
+    run = ansible.module(NAME, args(efs))
+    assert run.rc == 0, run.output
+    assert run.result["changed"] is False
+    assert run.result["access_point_id"] == created[0]["AccessPointId"]
+
+    run = ansible.module(NAME, args(efs, tags={"Stack": "functional", "Owner": "tests"}), diff=True)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    assert run.result["access_point"]["tags"] == {"Stack": "functional", "Owner": "tests", "Name": "functional-data"}
+    assert access_points(efs)[0]["AccessPointId"] == created[0]["AccessPointId"], "a tag change must not replace it"
+
+    run = ansible.module(NAME, args(efs, state="absent"), check=True)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    assert len(access_points(efs)) == 1, "check mode deleted the access point"
+
+    run = ansible.module(NAME, args(efs, state="absent"))
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    assert access_points(efs) == []
+
+    run = ansible.module(NAME, args(efs, state="absent"))
+    assert run.rc == 0 and run.result["changed"] is False, run.output
+
+
+def test_immutable_change_replaces_the_access_point(ansible, efs):
+    run = ansible.module(NAME, args(efs, name="functional-replace"))
+    assert run.rc == 0, run.output
+    first = run.result["access_point_id"]
+    run = ansible.module(NAME, args(efs, name="functional-replace", posix_user=dict(uid=0, gid=0)))
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    assert run.result["replaced"] == ["posix_user"]
+    current = [ap for ap in access_points(efs) if ap.get("Name") == "functional-replace"]
+    assert len(current) == 1 and current[0]["AccessPointId"] != first
+    assert current[0]["PosixUser"] == {"Uid": 0, "Gid": 0}
+    assert ansible.module(NAME, args(efs, name="functional-replace", state="absent")).rc == 0
+
+
+def test_missing_file_system_fails_by_name(ansible, efs):
+    run = ansible.module(NAME, args(efs, file_system_id="fs-00000000"))
+    assert run.rc != 0
+    assert "fs-00000000" in run.result.get("msg", run.output)

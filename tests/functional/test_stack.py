@@ -1,0 +1,163 @@
+"""The deployed stack (the ``local_stack`` fixture) as a platform team runs it day to day:
+check mode on a deployed stack, the wiring check, a new image version.
+
+Runs after the e2e and secret-leak tests (file order): the last test rolls out a new image.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.functional.test_secret_leak import collect_labels, find_leaks
+from tools.make_local import ANSI, recap
+
+# The tests on the session's deployed stack run on one xdist worker, in file order.
+pytestmark = pytest.mark.xdist_group("local_stack")
+STACK = "openwebui-local"
+CLUSTER, SERVICE = STACK, "open-webui"
+TASK = re.compile(r"^TASK \[(?:(?P<role>[\w.]+) : )?(?P<name>[^\]]*)\]", re.M)
+
+
+def changed_tasks(output: str) -> list[tuple[str, str]]:
+    """(role, task) of every task that reported ``changed`` (default callback output)."""
+    text = ANSI.sub("", output)
+    found = []
+    tasks = list(TASK.finditer(text))
+    for index, task in enumerate(tasks):
+        end = tasks[index + 1].start() if index + 1 < len(tasks) else len(text)
+        if re.search(r"^changed: ", text[task.end() : end], re.M):
+            found.append((task.group("role") or "", task.group("name")))
+    return found
+
+
+def test_changed_tasks_parses_the_default_callback():
+    output = (
+        "TASK [ajudadigital.openwebui.vpc : Create the VPC] ***\nok: [localhost]\n\n"
+        "TASK [ajudadigital.openwebui.ecs_service : Register the task definition] ***\n"
+        "changed: [localhost]\n\nTASK [Plain task] ***\nchanged: [localhost]\n"
+    )
+    assert changed_tasks(output) == [
+        ("ajudadigital.openwebui.ecs_service", "Register the task definition"),
+        ("", "Plain task"),
+    ]
+
+
+def test_check_diff_on_the_deployed_stack_reports_no_change(local_stack):
+    run = local_stack.playbook("site.yml", "--check", "--diff")
+    assert run.rc == 0, run.output[-3000:]
+    assert changed_tasks(run.stdout) == []
+    assert recap(run.stdout)["localhost"]["changed"] == 0
+    # --diff shows before/after of what it compares: never a secret value.
+    assert find_leaks(collect_labels(local_stack.services), {"check --diff": run.output}) == []
+
+
+def test_verify_passes_on_the_deployed_stack(local_stack):
+    run = local_stack.playbook("playbooks/verify.yml")
+    assert run.rc == 0, run.output[-3000:]
+    assert "openwebui-local is wired as designed" in run.stdout
+
+
+def test_verify_finds_a_database_open_to_an_address_range(local_stack):
+    ec2 = local_stack.client("ec2")
+    (group,) = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{STACK}-database"]}])[
+        "SecurityGroups"
+    ]
+    rule = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[rule])
+    try:
+        run = local_stack.playbook("playbooks/verify.yml")
+    finally:
+        ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[rule])
+    assert run.rc != 0
+    assert f"{STACK}-database admits addresses (0.0.0.0/0), not only {STACK}-app" in run.output
+
+
+def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
+    """Seed 2's "deploy a new version": change the tag in the inventory, re-run site.yml."""
+    ecs = local_stack.client("ecs")
+    before = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
+    old = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]
+
+    run = local_stack.playbook("site.yml", "-e", "ecs_service_image_tag=v0.12.5")
+    assert run.rc == 0, run.output[-3000:]
+    changed = changed_tasks(run.stdout)
+    assert changed, "the new tag changed nothing"
+    assert {role for role, _task in changed} == {"ajudadigital.openwebui.ecs_service"}, changed
+    assert find_leaks(collect_labels(local_stack.services), {"re-run": run.output}) == []
+
+    after = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
+    new = ecs.describe_task_definition(taskDefinition=after)["taskDefinition"]
+    assert new["revision"] == old["revision"] + 1
+    (old_container,), (new_container,) = old["containerDefinitions"], new["containerDefinitions"]
+    assert new_container["image"] == old_container["image"].rsplit(":", 1)[0] + ":v0.12.5"
+    ignored = {"image", "dockerLabels"}  # the label is the configuration's hash, which names the image
+    assert {k: v for k, v in new_container.items() if k not in ignored} == {
+        k: v for k, v in old_container.items() if k not in ignored
+    }
+
+
+def leftovers(stack) -> dict[str, list[str]]:
+    """What the emulator still holds of the stack, by tag and by name, per kind."""
+    prefix = STACK
+    found: dict[str, list[str]] = {}
+    tagging = stack.client("resourcegroupstaggingapi")
+    tagged = tagging.get_resources(TagFilters=[{"Key": "Stack", "Values": [prefix]}])["ResourceTagMappingList"]
+    found["tagged"] = [r["ResourceARN"] for r in tagged]
+    found["iam roles"] = [
+        r["RoleName"] for r in stack.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)
+    ]
+    found["secrets"] = [s["Name"] for s in stack.client("secretsmanager").list_secrets()["SecretList"]]
+    found["log groups"] = [
+        g["logGroupName"]
+        for g in stack.client("logs").describe_log_groups()["logGroups"]
+        if prefix in g["logGroupName"]
+    ]
+    kms = stack.client("kms")
+    found["kms keys not pending deletion"] = [
+        k["KeyId"]
+        for k in kms.list_keys()["Keys"]
+        if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+    ]
+    found["vpcs"] = [v["VpcId"] for v in stack.client("ec2").describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+    found["buckets"] = [b["Name"] for b in stack.client("s3").list_buckets()["Buckets"]]
+    found["db instances"] = [
+        d["DBInstanceIdentifier"] for d in stack.client("rds").describe_db_instances()["DBInstances"]
+    ]
+    found["db snapshots"] = [
+        s["DBSnapshotIdentifier"]
+        for s in stack.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    ]
+    found["file systems"] = [f["FileSystemId"] for f in stack.client("efs").describe_file_systems()["FileSystems"]]
+    found["repositories"] = [r["repositoryName"] for r in stack.client("ecr").describe_repositories()["repositories"]]
+    found["user pools"] = [p["Name"] for p in stack.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]]
+    found["load balancers"] = [
+        b["LoadBalancerName"] for b in stack.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    ]
+    found["clusters"] = [
+        c["clusterName"]
+        for c in stack.client("ecs").describe_clusters(clusters=stack.client("ecs").list_clusters()["clusterArns"])[
+            "clusters"
+        ]
+        if c["status"] == "ACTIVE"
+    ]
+    found["alarms"] = [a["AlarmName"] for a in stack.client("cloudwatch").describe_alarms()["MetricAlarms"]]
+    found["topics"] = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]]
+    found["backup plans"] = [p["BackupPlanName"] for p in stack.client("backup").list_backup_plans()["BackupPlansList"]]
+    found["backup vaults"] = [
+        v["BackupVaultName"] for v in stack.client("backup").list_backup_vaults()["BackupVaultList"]
+    ]
+    found["cache clusters"] = [
+        c["CacheClusterId"] for c in stack.client("elasticache").describe_cache_clusters()["CacheClusters"]
+    ]
+    return {kind: items for kind, items in found.items() if items}
+
+
+def test_destroy_with_data_leaves_nothing_of_the_stack(local_stack):
+    """The last test of the session's stack: playbooks/destroy.yml with openwebui_destroy_data
+    removes everything the stack made (the KMS key is scheduled for deletion, as AWS allows)."""
+    assert "vpcs" in leftovers(local_stack)  # the check sees a deployed stack
+    run = local_stack.playbook("playbooks/destroy.yml", "-e", "openwebui_destroy_data=true")
+    assert run.rc == 0, run.output[-3000:]
+    assert leftovers(local_stack) == {}
