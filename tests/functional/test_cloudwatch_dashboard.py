@@ -91,7 +91,7 @@ def test_lifecycle(ansible, aws):
 
 
 def test_bad_body_fails_naming_the_option(ansible, aws):
-    _, connection = aws
+    connection = aws[1]
     run = ansible.module(MODULE, dict(connection, name=NAME, body={"rows": []}))
     assert run.rc != 0
     assert "widgets" in run.output
