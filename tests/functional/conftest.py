@@ -30,6 +30,23 @@ from tools.local_services.postgres import LocalPostgres  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """``--dist loadgroup`` (``make pytest``): the tests of the session's deployed stack run
+    on one worker. pytest-xdist 3.8 marks a group by suffixing the node ID with ``@<group>``
+    through ``item._nodeid``, which pytest 9.2 no longer reads (it keeps ``item._id``), so
+    its grouping silently does nothing; this sets the suffix where pytest 9.2 reads it."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+        if names and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(sorted(names))}")
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """The AWS emulator alone; ``.env()`` gives AWS_* variables for boto3 and ansible."""
