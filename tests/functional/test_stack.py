@@ -98,13 +98,26 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     }
 
 
+def _gone(stack, arn: str) -> bool:
+    """A tagged resource that AWS keeps listing for a while after its deletion: a NAT gateway
+    ``deleted``, an ECS service ``INACTIVE``; a KMS key (checked below: pending deletion)."""
+    if ":natgateway/" in arn:
+        gateway = stack.client("ec2").describe_nat_gateways(NatGatewayIds=[arn.rsplit("/", 1)[1]])["NatGateways"]
+        return all(g["State"] in ("deleting", "deleted") for g in gateway)
+    if ":ecs:" in arn and ":service/" in arn:
+        cluster, service = arn.split(":service/", 1)[1].split("/", 1)
+        found = stack.client("ecs").describe_services(cluster=cluster, services=[service])["services"]
+        return all(s["status"] != "ACTIVE" for s in found)
+    return ":kms:" in arn and ":key/" in arn
+
+
 def leftovers(stack) -> dict[str, list[str]]:
     """What the emulator still holds of the stack, by tag and by name, per kind."""
     prefix = STACK
     found: dict[str, list[str]] = {}
     tagging = stack.client("resourcegroupstaggingapi")
     tagged = tagging.get_resources(TagFilters=[{"Key": "Stack", "Values": [prefix]}])["ResourceTagMappingList"]
-    found["tagged"] = [r["ResourceARN"] for r in tagged]
+    found["tagged"] = [r["ResourceARN"] for r in tagged if not _gone(stack, r["ResourceARN"])]
     found["iam roles"] = [
         r["RoleName"] for r in stack.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)
     ]
