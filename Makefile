@@ -19,7 +19,10 @@ PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
 
-test: venv lint sanity units pytest molecule
+# pytest and molecule run side by side: both mostly wait on deploys into their own local
+# services (-O prints each one's output whole, when it ends).
+test: venv lint sanity units
+	$(MAKE) --no-print-directory -j2 -Otarget pytest molecule
 	@echo "make test: every gate passed"
 
 venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/ajudadigital/openwebui
@@ -47,10 +50,11 @@ sanity: venv
 units: venv
 	$(BIN)/python -m tools.ansible_test units
 
-# Two workers (this machine's cores); the tests on the session's deployed stack
-# (xdist_group "local_stack") stay together on one of them, in file order.
+# Three workers on this machine's two cores (the deploys wait on the emulator much of the
+# time). The tests on the session's deployed stack (xdist_group "local_stack") stay together
+# on one worker, in file order; so do the interrupted-deploy tests ("interrupted").
 pytest: venv
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 3 --dist loadgroup
 
 # `make test` (CI) runs these scenarios; `make molecule-all` runs every scenario in
 # molecule/ (each deploys the layers below its role: 5-10 minutes on 2 cores), on demand:

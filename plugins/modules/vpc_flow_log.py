@@ -152,11 +152,11 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # Settings AWS cannot change on an existing flow log: a difference means replace it.
 IMMUTABLE = ("deliver_logs_permission_arn", "max_aggregation_interval", "log_format")
@@ -268,20 +268,6 @@ def create_flow_log(client, module, params, tags):
     return result["FlowLogIds"][0]
 
 
-def update_tags(client, module, flow_log_id, current, tags, purge_tags):
-    to_set, to_unset = compare_aws_tags(current, tags, purge_tags)
-    if not (to_set or to_unset) or module.check_mode:
-        return bool(to_set or to_unset)
-    try:
-        if to_unset:
-            client.delete_tags(aws_retry=True, Resources=[flow_log_id], Tags=[{"Key": k} for k in to_unset])
-        if to_set:
-            client.create_tags(aws_retry=True, Resources=[flow_log_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to update the tags of flow log {0}".format(flow_log_id))
-    return True
-
-
 def wanted_view(params, tags, current=None):
     """What the flow log should look like, for diff mode."""
     view = {
@@ -322,7 +308,7 @@ def ensure_present(client, module, params):
         if not module.check_mode:
             flow_log_id = create_flow_log(client, module, params, tags)
     elif tags is not None:
-        changed |= update_tags(client, module, flow_log_id, before.get("tags", {}), tags, params["purge_tags"])
+        changed |= ensure_ec2_tags(client, module, flow_log_id, tags=tags, purge_tags=params["purge_tags"])
 
     after_flow_log = find_flow_log(client, module, params) if changed and not module.check_mode else existing
     after = summary(after_flow_log) if not module.check_mode else wanted_view(params, tags, before)

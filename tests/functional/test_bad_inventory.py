@@ -13,10 +13,7 @@ the case that made it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.functional import runs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -212,7 +211,7 @@ def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
         "-e",
         f"@{extra}",
     ]
-    env = dict(ansible.env, **emulator.env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env, marker = runs.marked(dict(ansible.env, **emulator.env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"))
     start = time.time()
     proc = subprocess.Popen(
         cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
@@ -225,8 +224,7 @@ def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
         except subprocess.TimeoutExpired:
             # Past preflight already (the case has failed): do not deploy the stack.
             if _since(emulator, start) or time.time() - start > 600:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                runs.kill(proc, marker)
     return Outcome(proc.returncode, stdout + stderr, _failures(stdout), start, time.time())
 
 
