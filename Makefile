@@ -54,7 +54,7 @@ units: venv
 # time). The tests on the session's deployed stack (xdist_group "local_stack") stay together
 # on one worker, in file order; so do the interrupted-deploy tests ("interrupted").
 pytest: venv
-	$(BIN)/pytest -n 3 --dist loadgroup
+	$(BIN)/pytest -n 3 --dist loadgroup --durations=15
 
 # `make test` (CI) runs these scenarios; `make molecule-all` runs every scenario in
 # molecule/ (each deploys the layers below its role: 5-10 minutes on 2 cores), on demand:

@@ -9,7 +9,8 @@
 * comparing a resource's current settings with the wanted ones: both are plain
   snake_case "views" of the same shape, a wanted value of ``None`` means "not managed",
   and the lists named as unordered compare as sets;
-* the URLs that Cognito derives from a pool id or a domain.
+* the URLs that Cognito derives from a pool id or a domain;
+* the module object of a module that works inside a pool, and its exit with a diff.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,6 +23,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # Options every module that works inside a user pool takes to name that pool.
@@ -31,6 +33,26 @@ USER_POOL_OPTIONS = dict(
 )
 USER_POOL_MUTUALLY_EXCLUSIVE = [("user_pool_id", "user_pool_name")]
 USER_POOL_REQUIRED_ONE_OF = [("user_pool_id", "user_pool_name")]
+
+
+def pool_module(argument_spec):
+    """The AnsibleAWSModule of a module that works inside a user pool: its own options plus
+    exactly one of ``user_pool_id`` / ``user_pool_name``; check mode supported."""
+    spec = dict(argument_spec)
+    spec.update(USER_POOL_OPTIONS)
+    return AnsibleAWSModule(
+        argument_spec=spec,
+        mutually_exclusive=USER_POOL_MUTUALLY_EXCLUSIVE,
+        required_one_of=USER_POOL_REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+
+
+def exit_with_diff(module, before, after, **result):
+    """``exit_json(**result)``, with ``diff`` (``before``/``after``) in diff mode."""
+    if module._diff:
+        result["diff"] = dict(before=before, after=after)
+    module.exit_json(**result)
 
 
 # -- URLs -------------------------------------------------------------------------------

@@ -264,6 +264,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import changed_keys
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import describe_user_pool
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import exit_with_diff
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import find_user_pool_id
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import issuer_url
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import merge_view
@@ -525,9 +526,7 @@ def exit_with(module, changed, pool, mfa_config, before, after):
         openid_configuration_url=openid_configuration_url(module.region, pool_id) if pool_id else "",
         user_pool=summary(pool, mfa_config),
     )
-    if module._diff:
-        result["diff"] = dict(before=before, after=after)
-    module.exit_json(**result)
+    exit_with_diff(module, before, after, **result)
 
 
 def ensure_present(client, module, params):

@@ -220,12 +220,10 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_MUTUALLY_EXCLUSIVE
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_OPTIONS
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_REQUIRED_ONE_OF
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import exit_with_diff
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import pool_module
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import changed_keys
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import merge_view
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import missing_pool
@@ -397,7 +395,10 @@ def delete_client(conn, module, pool_id, client_id):
 
 
 def exit_with(module, changed, pool_id, client, before, after, recreated=False):
-    result = dict(
+    exit_with_diff(
+        module,
+        before,
+        after,
         changed=changed,
         client_id=(client or {}).get("ClientId", ""),
         client_secret=(client or {}).get("ClientSecret", ""),
@@ -405,9 +406,6 @@ def exit_with(module, changed, pool_id, client, before, after, recreated=False):
         recreated=recreated,
         user_pool_client=summary(client),
     )
-    if module._diff:
-        result["diff"] = dict(before=before, after=after)
-    module.exit_json(**result)
 
 
 def ensure_present(conn, module, params, pool_id):
@@ -487,13 +485,7 @@ def main():
         read_attributes=dict(type="list", elements="str"),
         write_attributes=dict(type="list", elements="str"),
     )
-    argument_spec.update(USER_POOL_OPTIONS)
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=USER_POOL_MUTUALLY_EXCLUSIVE,
-        required_one_of=USER_POOL_REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
+    module = pool_module(argument_spec)
     params = module.params
     problem = argument_problem(params)
     if problem:

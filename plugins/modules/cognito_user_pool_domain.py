@@ -106,12 +106,10 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_MUTUALLY_EXCLUSIVE
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_OPTIONS
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_REQUIRED_ONE_OF
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import exit_with_diff
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import pool_module
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import describe_user_pool
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import domain_url
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import is_custom_domain
@@ -182,7 +180,10 @@ def delete_domain(conn, module, pool_id, domain):
 def exit_with(module, changed, pool_id, description, before, after, domain=""):
     description = description or {}
     name = description.get("Domain") or domain
-    module.exit_json(
+    exit_with_diff(
+        module,
+        before,
+        after,
         changed=changed,
         domain=name,
         domain_url=domain_url(name, module.region) if name else "",
@@ -190,7 +191,6 @@ def exit_with(module, changed, pool_id, description, before, after, domain=""):
         user_pool_id=pool_id or "",
         cloudfront_distribution=description.get("CloudFrontDistribution", ""),
         status=description.get("Status", ""),
-        **(dict(diff=dict(before=before, after=after)) if module._diff else {}),
     )
 
 
@@ -248,7 +248,10 @@ def ensure_absent(conn, module, params, pool_id):
         exit_with(module, False, pool_id, None, {}, {})
     if not module.check_mode:
         delete_domain(conn, module, existing["UserPoolId"], domain)
-    module.exit_json(
+    exit_with_diff(
+        module,
+        view(existing),
+        {},
         changed=True,
         domain="",
         domain_url="",
@@ -256,7 +259,6 @@ def ensure_absent(conn, module, params, pool_id):
         user_pool_id=existing["UserPoolId"],
         cloudfront_distribution="",
         status="",
-        **(dict(diff=dict(before=view(existing), after={})) if module._diff else {}),
     )
 
 
@@ -266,13 +268,7 @@ def main():
         certificate_arn=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
-    argument_spec.update(USER_POOL_OPTIONS)
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=USER_POOL_MUTUALLY_EXCLUSIVE,
-        required_one_of=USER_POOL_REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
+    module = pool_module(argument_spec)
     params = module.params
     problem = domain_problem(params["domain"], params.get("certificate_arn"), params["state"])
     if problem:

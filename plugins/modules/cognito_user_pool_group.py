@@ -109,12 +109,10 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_MUTUALLY_EXCLUSIVE
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_OPTIONS
-from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import USER_POOL_REQUIRED_ONE_OF
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import exit_with_diff
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import pool_module
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import changed_keys
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import merge_view
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import missing_pool
@@ -169,10 +167,7 @@ def summary(group):
 
 
 def exit_with(module, changed, pool_id, group, before, after):
-    result = dict(changed=changed, group=summary(group), user_pool_id=pool_id or "")
-    if module._diff:
-        result["diff"] = dict(before=before, after=after)
-    module.exit_json(**result)
+    exit_with_diff(module, before, after, changed=changed, group=summary(group), user_pool_id=pool_id or "")
 
 
 def ensure_present(conn, module, params, pool_id):
@@ -224,13 +219,7 @@ def main():
         role_arn=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
-    argument_spec.update(USER_POOL_OPTIONS)
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        mutually_exclusive=USER_POOL_MUTUALLY_EXCLUSIVE,
-        required_one_of=USER_POOL_REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
+    module = pool_module(argument_spec)
     if module.params.get("precedence") is not None and module.params["precedence"] < 0:
         module.fail_json(msg="precedence must be 0 or more, got {0}".format(module.params["precedence"]))
 

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,14 +182,7 @@ class DeployedStack:
         return self.services.env()
 
     def client(self, service: str):
-        env = self.aws_env
-        return boto3.client(
-            service,
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        return self.services.client(service)
 
     @property
     def run_env(self) -> dict[str, str]:
@@ -217,15 +209,10 @@ def local_stack(tmp_path_factory, ansible):
     services = LocalServices(root / "services")
     services.start()
     try:
-        env = services.env()
         password = token.token_urlsafe(12) + PASSWORD_SPECIALS + token.token_urlsafe(4)
-        boto3.client(
-            "secretsmanager",
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        ).create_secret(Name=f"{LOCAL_STACK}/database-app", SecretString=json.dumps({"password": password}))
+        services.client("secretsmanager").create_secret(
+            Name=f"{LOCAL_STACK}/database-app", SecretString=json.dumps({"password": password})
+        )
         stack = DeployedStack(
             services, ansible, None, password, ansible_tmp=root / "ansible-tmp", started_ns=time.time_ns()
         )

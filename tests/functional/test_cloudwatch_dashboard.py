@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 NAME = "functional-dashboard"
@@ -17,21 +16,7 @@ def widget(text: str) -> dict:
 
 @pytest.fixture(scope="module")
 def aws(emulator):
-    env = emulator.env()
-    cloudwatch = boto3.client(
-        "cloudwatch",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-    connection = dict(
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        access_key=env["AWS_ACCESS_KEY_ID"],
-        secret_key=env["AWS_SECRET_ACCESS_KEY"],
-        region=env["AWS_REGION"],
-    )
-    return cloudwatch, connection
+    return emulator.client("cloudwatch"), emulator.module_connection()
 
 
 def names(cloudwatch) -> list[str]:

@@ -7,7 +7,6 @@ removes it (a second absent changes nothing).
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 POOL = "functional-cognito-users"
@@ -16,19 +15,7 @@ PREFIX = "ajudadigital.openwebui."
 
 @pytest.fixture(scope="module")
 def aws(emulator):
-    env = emulator.env()
-    session = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-    connection = dict(
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        access_key=env["AWS_ACCESS_KEY_ID"],
-        secret_key=env["AWS_SECRET_ACCESS_KEY"],
-        region=env["AWS_REGION"],
-    )
-    return connection, session.client("cognito-idp", endpoint_url=env["AWS_ENDPOINT_URL"])
+    return emulator.module_connection(), emulator.client("cognito-idp")
 
 
 def pools_named(idp, name):

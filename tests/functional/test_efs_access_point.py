@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 NAME = "ajudadigital.openwebui.efs_access_point"
@@ -10,14 +9,9 @@ NAME = "ajudadigital.openwebui.efs_access_point"
 
 @pytest.fixture(scope="module")
 def efs(emulator):
-    env = emulator.env()
-    client = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    ).client("efs", endpoint_url=env["AWS_ENDPOINT_URL"])
+    client = emulator.client("efs")
     file_system_id = client.create_file_system(CreationToken="functional-efs-ap", Encrypted=True)["FileSystemId"]
-    return dict(env=env, client=client, fs=file_system_id)
+    return dict(connection=emulator.module_connection(), client=client, fs=file_system_id)
 
 
 def args(efs, **extra):
@@ -28,10 +22,7 @@ def args(efs, **extra):
         posix_user=dict(uid=1000, gid=1000),
         creation_info=dict(owner_uid=1000, owner_gid=1000, permissions="0750"),
         tags={"Stack": "functional"},
-        endpoint_url=efs["env"]["AWS_ENDPOINT_URL"],
-        access_key=efs["env"]["AWS_ACCESS_KEY_ID"],
-        secret_key=efs["env"]["AWS_SECRET_ACCESS_KEY"],
-        region=efs["env"]["AWS_REGION"],
+        **efs["connection"],
     )
     return dict(base, **extra)
 

@@ -22,14 +22,7 @@ REGION = "us-east-1"
 
 
 def client(emulator, service):
-    env = emulator.env()
-    return boto3.client(
-        service,
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=REGION,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    return emulator.client(service, REGION)
 
 
 def tag_dict(tags: list[dict]) -> dict:

@@ -1,10 +1,10 @@
 """Interrupted runs converge (issue 10).
 
-A deploy killed part way (SIGKILL of ansible-playbook and its module processes, as a
-lost CI runner or a closed laptop does) leaves AWS half done: a resource created but
-not yet recorded, configured or tagged. Re-running ``site.yml`` must finish the job
-without duplicates, report ``changed=0`` once more, and ``playbooks/destroy.yml`` must
-still remove everything.
+A deploy killed part way (SIGKILL of ansible-playbook, its workers and their module
+processes at once, as a lost CI runner or a closed laptop does: ``runs.kill``) leaves
+AWS half done: a resource created but not yet recorded, configured or tagged.
+Re-running ``site.yml`` must finish the job without duplicates, report ``changed=0``
+once more, and ``playbooks/destroy.yml`` must still remove everything.
 
 The kills land at the worst moment of a task: the killed run talks to the emulator
 through a proxy (KillSwitch) that answers the call creating the resource, then holds
@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
 from tests.functional import runs
@@ -172,14 +171,7 @@ class LocalStack:
 
     def client(self, service: str):
         """boto3 client on the emulator (what leftovers() needs)."""
-        env = self.services.env()
-        return boto3.client(
-            service,
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        return self.services.client(service)
 
     def env(self, endpoint: str | None = None) -> dict[str, str]:
         env = {

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 
 STACK = "fn-monbak"
@@ -32,14 +31,7 @@ PLAYBOOK = """\
 @pytest.fixture(scope="module")
 def stack(emulator, tmp_path_factory):
     env = emulator.env()
-    session = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-
-    def client(name, region=None):
-        return session.client(name, endpoint_url=env["AWS_ENDPOINT_URL"], region_name=region or env["AWS_REGION"])
+    client = emulator.client
 
     key_arn = client("kms").create_key(Description=STACK)["KeyMetadata"]["Arn"]
     directory = tmp_path_factory.mktemp("monbak")

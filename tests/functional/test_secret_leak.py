@@ -24,7 +24,6 @@ import re
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
-import boto3
 import pytest
 import yaml
 
@@ -136,14 +135,7 @@ def test_the_search_finds_a_planted_secret(tmp_path):
 
 
 def stack_secrets(services: LocalServices) -> dict[str, str]:
-    env = services.env()
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
+    client = services.client("secretsmanager")
     names = [s["Name"] for page in client.get_paginator("list_secrets").paginate() for s in page["SecretList"]]
     return {
         name: client.get_secret_value(SecretId=name)["SecretString"] for name in names if name.startswith(f"{STACK}/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 MODULE = "ajudadigital.openwebui.tagged_resource_info"
@@ -11,16 +10,7 @@ STACK = "functional-tagged"
 
 @pytest.fixture(scope="module")
 def aws(emulator):
-    env = emulator.env()
-    session = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-
-    def client(service):
-        return session.client(service, endpoint_url=env["AWS_ENDPOINT_URL"])
-
+    client = emulator.client
     tags = [{"TagKey": "Stack", "TagValue": STACK}, {"TagKey": "Name", "TagValue": STACK}]
     key = client("kms").create_key(Description="tagged", Tags=tags)["KeyMetadata"]["Arn"]
     other = client("kms").create_key(Description="another stack's", Tags=[{"TagKey": "Stack", "TagValue": "other"}])
@@ -28,13 +18,7 @@ def aws(emulator):
         CidrBlock="10.99.0.0/16",
         TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Stack", "Value": STACK}]}],
     )["Vpc"]["VpcId"]
-    connection = dict(
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        access_key=env["AWS_ACCESS_KEY_ID"],
-        secret_key=env["AWS_SECRET_ACCESS_KEY"],
-        region=env["AWS_REGION"],
-    )
-    return dict(connection=connection, key=key, other=other["KeyMetadata"]["Arn"], vpc=vpc)
+    return dict(connection=emulator.module_connection(), key=key, other=other["KeyMetadata"]["Arn"], vpc=vpc)
 
 
 def arns(run) -> list[str]:

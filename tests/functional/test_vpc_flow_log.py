@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 
 LOG_GROUP = "/functional/vpc-flow-logs"
@@ -18,13 +17,7 @@ TRUST = {
 
 @pytest.fixture(scope="module")
 def aws(emulator):
-    env = emulator.env()
-    session = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-    return env, lambda name: session.client(name, endpoint_url=env["AWS_ENDPOINT_URL"])
+    return emulator.env(), emulator.client
 
 
 @pytest.fixture(scope="module")

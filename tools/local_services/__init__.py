@@ -182,6 +182,28 @@ class LocalServices:
         }
         return env
 
+    def client(self, service: str, region: str | None = None):
+        """A boto3 client of ``service`` on the emulator (boto3 is in the dev venv; the
+        launcher itself does not need it)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.state["aws_endpoint_url"],
+            region_name=region or self.state["aws_region"],
+            aws_access_key_id=self.state["aws_access_key_id"],
+            aws_secret_access_key=self.state["aws_secret_access_key"],
+        )
+
+    def module_connection(self) -> dict[str, str]:
+        """The amazon.aws module options that reach the emulator."""
+        return {
+            "endpoint_url": self.state["aws_endpoint_url"],
+            "access_key": self.state["aws_access_key_id"],
+            "secret_key": self.state["aws_secret_access_key"],
+            "region": self.state["aws_region"],
+        }
+
     def requests(self) -> list[dict]:
         """Every request the emulator has received so far."""
         if not self.request_log.exists():
