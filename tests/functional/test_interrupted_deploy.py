@@ -185,8 +185,9 @@ class LocalStack:
         return env
 
     def run(self, playbook: str = "site.yml", *args: str, kill: Kill | None = None, timeout: float = 1800):
-        """Run a playbook, or with ``kill`` run it through a KillSwitch and SIGKILL its
-        process group once tripped. Returns (rc, output): rc is None when killed."""
+        """Run a playbook, or with ``kill`` run it through a KillSwitch and, once tripped,
+        SIGKILL the run and every process it started (``runs.kill``). Returns (rc, output):
+        rc is None when killed."""
         switch = KillSwitch(self.services.env()["AWS_ENDPOINT_URL"], kill.action) if kill else None
         cmd = [str(BIN / "ansible-playbook"), playbook, "-i", "inventories/local", *args]
         if switch:
