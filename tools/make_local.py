@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tools.local_services import REPO, LocalServices, install_signal_handlers, state_dir_from_env
 from tools.local_services.__main__ import _env_lines
+from tools.local_services.postgres import DEFAULT_FLAVOUR
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -84,7 +85,7 @@ def deployed_table(services: LocalServices, stack: str) -> list[tuple[str, str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the local services running")
-    parser.add_argument("--flavour", default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", "embedded"))
+    parser.add_argument("--flavour", default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", DEFAULT_FLAVOUR))
     args, extra = parser.parse_known_args(argv)
 
     services = LocalServices(

@@ -21,8 +21,9 @@ description:
     sends the client's current settings with the managed ones laid over them. An option left
     unset is not managed.
   - AWS cannot add or remove the secret of an existing client. When O(generate_secret)
-    differs from the existing client, the module deletes the client and creates it again,
-    which gives it a new RV(client_id) (and a new RV(client_secret)); RV(recreated) tells.
+    differs from the existing client, the module fails, before any change, unless
+    O(allow_replacement=true), in which case it deletes the client and creates it again, which gives it
+    a new RV(client_id) (and a new RV(client_secret)); RV(replaced) tells.
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
@@ -38,7 +39,16 @@ options:
   generate_secret:
     description:
       - Whether the client has a secret (a confidential client, such as a server-side web app).
-      - Changing it on an existing client recreates the client (new client ID and secret).
+      - Changing it on an existing client needs O(allow_replacement=true), and replaces the client
+        (new client ID and secret).
+    type: bool
+    default: false
+  allow_replacement:
+    description:
+      - Whether the module may delete the client and create a new one (new client ID and secret)
+        when O(generate_secret) differs from the existing client. Without it, such a difference
+        fails the task, naming the setting.
+      - Check mode and diff mode show the replacement (RV(replaced), C(diff)).
     type: bool
     default: false
   allowed_oauth_flows:
@@ -171,9 +181,22 @@ user_pool_id:
   returned: always
   type: str
   sample: us-east-1_AbCdEfGhI
+replaced:
+  description:
+    - Whether the client was (or in check mode would be) deleted and created again because
+      O(generate_secret) changed (only with O(allow_replacement=true)).
+  returned: always
+  type: bool
+  sample: false
+replaced_settings:
+  description: The immutable settings that differed (C(generate_secret)), when RV(replaced) is true (else empty).
+  returned: always
+  type: list
+  elements: str
+  sample: [generate_secret]
 recreated:
   description:
-    - Whether the client was (or in check mode would be) deleted and created again because O(generate_secret) changed.
+    - The same as RV(replaced), kept for compatibility; use RV(replaced).
   returned: always
   type: bool
   sample: false
@@ -403,6 +426,8 @@ def exit_with(module, changed, pool_id, client, before, after, recreated=False):
         client_id=(client or {}).get("ClientId", ""),
         client_secret=(client or {}).get("ClientSecret", ""),
         user_pool_id=pool_id or "",
+        replaced=recreated,
+        replaced_settings=["generate_secret"] if recreated else [],
         recreated=recreated,
         user_pool_client=summary(client),
     )
@@ -424,6 +449,14 @@ def ensure_present(conn, module, params, pool_id):
     after = merge_view(before, wanted)
     if not changes:
         exit_with(module, False, pool_id, client, before, before)
+    if "generate_secret" in changes and not params["allow_replacement"]:
+        module.fail_json(
+            msg=(
+                "App client {0} ({1}) differs in a setting AWS cannot change: generate_secret; set "
+                "allow_replacement=true to delete it and create a new one (new client ID and secret)"
+            ).format(params["name"], client["ClientId"]),
+            immutable_differences=["generate_secret"],
+        )
     if "generate_secret" in changes:
         # AWS cannot add or remove a secret: replace the client, keeping its other settings.
         if module.check_mode:
@@ -461,6 +494,7 @@ def main():
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         generate_secret=dict(type="bool", default=False),
+        allow_replacement=dict(type="bool", default=False),
         allowed_oauth_flows=dict(type="list", elements="str", choices=["code", "implicit", "client_credentials"]),
         allowed_oauth_scopes=dict(type="list", elements="str"),
         callback_urls=dict(type="list", elements="str"),
@@ -495,7 +529,16 @@ def main():
     pool_id = resolve_user_pool_id(conn, module)
     if params["state"] == "present":
         if pool_id is None:
-            missing_pool(module, client_id="", client_secret="", user_pool_id="", recreated=False, user_pool_client={})
+            missing_pool(
+                module,
+                client_id="",
+                client_secret="",
+                user_pool_id="",
+                replaced=False,
+                replaced_settings=[],
+                recreated=False,
+                user_pool_client={},
+            )
         ensure_present(conn, module, params, pool_id)
     else:
         ensure_absent(conn, module, params, pool_id)

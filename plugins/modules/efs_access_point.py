@@ -16,9 +16,11 @@ description:
     M(community.aws.efs) manages file systems and mount targets but has no access points.
   - The access point is found by O(access_point_id), else by its C(Name) tag (O(name)) on the
     file system, else by its root directory path and POSIX user.
-  - AWS cannot modify an access point; when an immutable setting differs (O(posix_user),
-    O(path), O(creation_info)) the module deletes the access point and creates it again, which
-    gives it a new ID (task definitions that name the old ID must be updated).
+  - AWS cannot modify an access point except its tags. When an immutable setting differs
+    (O(posix_user), O(path), O(creation_info)), the module fails naming the settings that differ,
+    before any change, unless O(allow_replacement=true), in which case it deletes the access point and
+    creates it again (RV(replaced)), which gives it a new ID (task definitions that name the old
+    ID must be updated).
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
@@ -79,6 +81,13 @@ options:
         description: Permissions of the directory, in octal, for example V("0755").
         type: str
         required: true
+  allow_replacement:
+    description:
+      - Whether the module may delete the access point and create a new one (with a new ID) when
+        an immutable setting differs. Without it, such a difference fails the task, naming the settings.
+      - Check mode and diff mode show the replacement (RV(replaced), C(diff)).
+    type: bool
+    default: false
   wait:
     description: Wait until a new access point is C(available).
     type: bool
@@ -129,6 +138,19 @@ access_point_arn:
   returned: always
   type: str
   sample: arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0
+replaced:
+  description:
+    - Whether the access point was (or in check mode would be) deleted and created again because
+      an immutable setting differed (only with O(allow_replacement=true)).
+  returned: always
+  type: bool
+  sample: false
+replaced_settings:
+  description: The immutable settings that differed, when RV(replaced) is true (else empty).
+  returned: always
+  type: list
+  elements: str
+  sample: [path]
 access_point:
   description: The access point as EFS describes it, in snake case (empty when absent).
   returned: always
@@ -333,10 +355,15 @@ def wanted_view(params, tags):
     return view
 
 
+@AWSRetry.jittered_backoff()
+def describe_access_points(client, **params):
+    """DescribeAccessPoints, every page, retried."""
+    return client.get_paginator("describe_access_points").paginate(**params).build_full_result()["AccessPoints"]
+
+
 def describe(client, module, file_system_id):
     try:
-        paginator = client.get_paginator("describe_access_points")
-        return paginator.paginate(FileSystemId=file_system_id).build_full_result()["AccessPoints"]
+        return describe_access_points(client, FileSystemId=file_system_id)
     except is_boto3_error_code("FileSystemNotFound") as e:
         module.fail_json_aws(e, msg="EFS file system {0} does not exist".format(file_system_id))
     except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
@@ -423,10 +450,17 @@ def ensure_present(client, module, params):
     existing = find_access_point(client, module, params)
     before = summary(existing)
     changed = False
-    replaced = []
+    replaced = immutable_differences(existing, params) if existing else []
 
-    if existing and immutable_differences(existing, params):
-        replaced = immutable_differences(existing, params)
+    if replaced and not params["allow_replacement"]:
+        module.fail_json(
+            msg=(
+                "Access point {0} of {1} differs in settings AWS cannot change: {2}; set allow_replacement=true "
+                "to delete it and create a new one (with a new ID)"
+            ).format(existing["AccessPointId"], params["file_system_id"], ", ".join(replaced)),
+            immutable_differences=replaced,
+        )
+    if replaced:
         changed = True
         if not module.check_mode:
             delete_access_point(client, module, existing["AccessPointId"])
@@ -464,9 +498,9 @@ def ensure_present(client, module, params):
         access_point_id=(current or {}).get("AccessPointId", ""),
         access_point_arn=(current or {}).get("AccessPointArn", ""),
         access_point=summary(current),
+        replaced=bool(replaced),
+        replaced_settings=replaced,
     )
-    if replaced:
-        result["replaced"] = replaced
     if module._diff:
         result["diff"] = dict(before=before, after=after if changed else before)
     module.exit_json(**result)
@@ -475,7 +509,14 @@ def ensure_present(client, module, params):
 def ensure_absent(client, module, params):
     existing = find_access_point(client, module, params)
     if existing is None:
-        module.exit_json(changed=False, access_point_id="", access_point_arn="", access_point={})
+        module.exit_json(
+            changed=False,
+            access_point_id="",
+            access_point_arn="",
+            access_point={},
+            replaced=False,
+            replaced_settings=[],
+        )
     if not module.check_mode:
         delete_access_point(client, module, existing["AccessPointId"])
     result = dict(
@@ -483,6 +524,8 @@ def ensure_absent(client, module, params):
         access_point_id=existing["AccessPointId"],
         access_point_arn=existing.get("AccessPointArn", ""),
         access_point={},
+        replaced=False,
+        replaced_settings=[],
     )
     if module._diff:
         result["diff"] = dict(before=summary(existing), after={})
@@ -512,6 +555,7 @@ def main():
                 permissions=dict(type="str", required=True),
             ),
         ),
+        allow_replacement=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=120),
         tags=dict(type="dict", aliases=["resource_tags"]),

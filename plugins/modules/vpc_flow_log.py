@@ -13,11 +13,13 @@ short_description: Manage a VPC flow log
 version_added: 0.1.0
 description:
   - Creates, updates the tags of, or deletes one flow log of a VPC, subnet or network interface.
-  - A flow log is identified by the resource it watches, its traffic type and its destination
-    (CloudWatch Logs log group or S3 bucket ARN). Neither amazon.aws nor community.aws has a
-    module for flow logs.
-  - AWS cannot modify a flow log; when an immutable setting differs (IAM role, aggregation
-    interval, log format) the module deletes the flow log and creates it again.
+  - A flow log is identified by the resource it watches and its destination (CloudWatch Logs
+    log group or S3 bucket ARN). Neither amazon.aws nor community.aws has a module for flow logs.
+  - AWS cannot modify a flow log except its tags. When an immutable setting of the flow log
+    differs (O(traffic_type), O(deliver_logs_permission_arn), O(max_aggregation_interval),
+    O(log_format)), the module fails naming the settings that differ, before any change, unless
+    O(allow_replacement=true), in which case it deletes that flow log and creates a new one in its place
+    (RV(replaced)), never a second flow log beside it.
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
@@ -65,8 +67,17 @@ options:
     choices: [60, 600]
     default: 600
   log_format:
-    description: Fields of a record and their order; omit for the AWS default format.
+    description:
+      - Fields of a record and their order; omit for the AWS default format.
+      - When omitted, the log format of an existing flow log is not compared.
     type: str
+  allow_replacement:
+    description:
+      - Whether the module may delete the flow log and create a new one (with a new ID) when an
+        immutable setting differs. Without it, such a difference fails the task, naming the settings.
+      - Check mode and diff mode show the replacement (RV(replaced), C(diff)).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -84,6 +95,15 @@ EXAMPLES = r"""
     tags:
       Stack: openwebui-prod
 
+- name: Log only rejected traffic from now on, replacing that flow log
+  ajudadigital.openwebui.vpc_flow_log:
+    resource_id: vpc-0123456789abcdef0
+    traffic_type: REJECT
+    log_group_name: /openwebui-prod/vpc-flow-logs
+    deliver_logs_permission_arn: arn:aws:iam::123456789012:role/openwebui-prod-vpc-flow-logs
+    max_aggregation_interval: 60
+    allow_replacement: true
+
 - name: Remove that flow log
   ajudadigital.openwebui.vpc_flow_log:
     resource_id: vpc-0123456789abcdef0
@@ -97,6 +117,19 @@ flow_log_id:
   returned: always
   type: str
   sample: fl-0123456789abcdef0
+replaced:
+  description:
+    - Whether the flow log was (or in check mode would be) deleted and created again because an
+      immutable setting differed (only with O(allow_replacement=true)).
+  returned: always
+  type: bool
+  sample: false
+replaced_settings:
+  description: The immutable settings that differed, when RV(replaced) is true (else empty).
+  returned: always
+  type: list
+  elements: str
+  sample: [traffic_type]
 flow_log:
   description: The flow log as EC2 describes it, in snake case (empty when absent).
   returned: always
@@ -159,7 +192,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 # Settings AWS cannot change on an existing flow log: a difference means replace it.
-IMMUTABLE = ("deliver_logs_permission_arn", "max_aggregation_interval", "log_format")
+IMMUTABLE = ("traffic_type", "deliver_logs_permission_arn", "max_aggregation_interval", "log_format")
 
 
 def destination_of(params):
@@ -177,10 +210,9 @@ def destination_of_flow_log(flow_log):
 
 
 def matches(flow_log, params):
-    """Whether an existing flow log is the one the parameters describe."""
+    """Whether an existing flow log is the one the parameters identify (resource + destination)."""
     return (
         flow_log.get("ResourceId") == params["resource_id"]
-        and flow_log.get("TrafficType") == params["traffic_type"]
         and flow_log.get("LogDestinationType", "cloud-watch-logs") == params["log_destination_type"]
         and destination_of_flow_log(flow_log) == destination_of(params)
     )
@@ -189,6 +221,7 @@ def matches(flow_log, params):
 def immutable_differences(flow_log, params):
     """Names of the settings that differ and that only a replacement can change."""
     current = {
+        "traffic_type": flow_log.get("TrafficType"),
         "deliver_logs_permission_arn": flow_log.get("DeliverLogsPermissionArn"),
         "max_aggregation_interval": flow_log.get("MaxAggregationInterval", 600),
         "log_format": flow_log.get("LogFormat"),
@@ -236,17 +269,28 @@ def summary(flow_log):
     return result
 
 
-def find_flow_log(client, module, params):
+@AWSRetry.jittered_backoff()
+def describe_flow_logs(client, **params):
+    """DescribeFlowLogs, every page, retried."""
+    return client.get_paginator("describe_flow_logs").paginate(**params).build_full_result()["FlowLogs"]
+
+
+def find_flow_logs(client, module, params):
+    """The flow logs of the resource to the destination, the best match first: the one with
+    no immutable difference, else the oldest."""
     try:
-        flow_logs = client.describe_flow_logs(
-            aws_retry=True, Filters=[{"Name": "resource-id", "Values": [params["resource_id"]]}]
-        )["FlowLogs"]
+        flow_logs = describe_flow_logs(client, Filters=[{"Name": "resource-id", "Values": [params["resource_id"]]}])
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="Failed to describe flow logs")
-    for flow_log in flow_logs:
-        if matches(flow_log, params):
-            return flow_log
-    return None
+    found = [flow_log for flow_log in flow_logs if matches(flow_log, params)]
+    return sorted(
+        found, key=lambda f: (bool(immutable_differences(f, params)), str(f.get("CreationTime", "")), f["FlowLogId"])
+    )
+
+
+def find_flow_log(client, module, params):
+    found = find_flow_logs(client, module, params)
+    return found[0] if found else None
 
 
 def delete_flow_log(client, module, flow_log_id):
@@ -293,8 +337,17 @@ def ensure_present(client, module, params):
     before = summary(existing)
     changed = False
     flow_log_id = existing["FlowLogId"] if existing else ""
+    differences = immutable_differences(existing, params) if existing else []
 
-    if existing and immutable_differences(existing, params):
+    if differences and not params["allow_replacement"]:
+        module.fail_json(
+            msg=(
+                "Flow log {0} of {1} differs in settings AWS cannot change: {2}; set allow_replacement=true "
+                "to delete it and create a new one"
+            ).format(flow_log_id, params["resource_id"], ", ".join(differences)),
+            immutable_differences=differences,
+        )
+    if differences:
         changed = True
         if not module.check_mode:
             delete_flow_log(client, module, flow_log_id)
@@ -312,19 +365,29 @@ def ensure_present(client, module, params):
 
     after_flow_log = find_flow_log(client, module, params) if changed and not module.check_mode else existing
     after = summary(after_flow_log) if not module.check_mode else wanted_view(params, tags, before)
-    result = dict(changed=changed, flow_log_id=flow_log_id, flow_log=summary(after_flow_log))
+    result = dict(
+        changed=changed,
+        flow_log_id=flow_log_id,
+        flow_log=summary(after_flow_log),
+        replaced=bool(differences),
+        replaced_settings=differences,
+    )
     if module._diff:
         result["diff"] = dict(before=before, after=after if changed else before)
     module.exit_json(**result)
 
 
 def ensure_absent(client, module, params):
-    existing = find_flow_log(client, module, params)
-    if existing is None:
-        module.exit_json(changed=False, flow_log_id="", flow_log={})
+    found = find_flow_logs(client, module, params)
+    if not found:
+        module.exit_json(changed=False, flow_log_id="", flow_log={}, replaced=False, replaced_settings=[])
+    existing = found[0]
     if not module.check_mode:
-        delete_flow_log(client, module, existing["FlowLogId"])
-    result = dict(changed=True, flow_log_id=existing["FlowLogId"], flow_log={})
+        # Every flow log of the resource to the destination is this module's (earlier releases
+        # could leave one per traffic type).
+        for flow_log in found:
+            delete_flow_log(client, module, flow_log["FlowLogId"])
+    result = dict(changed=True, flow_log_id=existing["FlowLogId"], flow_log={}, replaced=False, replaced_settings=[])
     if module._diff:
         result["diff"] = dict(before=summary(existing), after={})
     module.exit_json(**result)
@@ -342,6 +405,7 @@ def main():
         log_destination=dict(type="str"),
         max_aggregation_interval=dict(type="int", choices=[60, 600], default=600),
         log_format=dict(type="str"),
+        allow_replacement=dict(type="bool", default=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )

@@ -2,7 +2,11 @@
 
 * ``emulator``: the project's moto launcher (no PostgreSQL), one per test session;
 * ``postgres_embedded`` / ``postgres_pgserver``: a real PostgreSQL + pgvector
-  (PostgreSQL 18 + pgvector 0.8 / PostgreSQL 16 + pgvector 0.6.2), one per session;
+  (PostgreSQL 18 + pgvector 0.8 / PostgreSQL 16 + pgvector 0.6.2), one per session, set
+  up like RDS: TLS only (``ca_file`` signs its certificate), ``user``/``password`` the
+  master user (not a superuser), ``admin_user``/``admin_password`` the superuser, for a
+  test's own set-up only;
+* ``local_stack``: the whole stack deployed once (``site.yml``), with short pending states;
 * ``ansible``: runs ``ansible`` / ``ansible-playbook`` from the repo with the
   collection resolved by FQCN and returns parsed results.
 """
@@ -199,6 +203,9 @@ class DeployedStack:
         return run
 
 
+STACK_PENDING = "rds=6,nat=4,elb=4,ecs=6,elasticache=6"
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory, ansible):
     """The whole stack, deployed once: what `make local` does, at ``-vvv`` (the secret-leak
@@ -206,7 +213,10 @@ def local_stack(tmp_path_factory, ansible):
     password that holds every URL-special character, as an operator may store one: the
     database role keeps a stored password, so DATABASE_URL must encode all of them."""
     root = tmp_path_factory.mktemp("stack")
-    services = LocalServices(root / "services")
+    # Short pending states, as AWS has long ones: a role that does not wait for a resource
+    # to be ready (RDS available, NAT gateway available, load balancer active, ECS rollout
+    # steady, ElastiCache available) fails here.
+    services = LocalServices(root / "services", pending=STACK_PENDING)
     services.start()
     try:
         password = token.token_urlsafe(12) + PASSWORD_SPECIALS + token.token_urlsafe(4)

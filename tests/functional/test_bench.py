@@ -63,7 +63,7 @@ def test_critical_path_rejects_cycles_and_unknown_names():
 
 
 def test_waits_of_the_local_inventory():
-    durations, after = waits_of({"rds": 40, "nat": 12, "elb": 15, "ecs": 20, "cache": 15})
+    durations, after = waits_of({"rds": 40, "nat": 12, "elb": 15, "ecs": 20, "elasticache": 15})
     assert durations == {"nat1": 12, "nat2": 12, "rds": 40, "elb": 15, "ecs": 20}
     assert sum(durations.values()) == 99
     assert stats.critical_path(durations, after) == (60.0, ["rds", "ecs"])
@@ -126,7 +126,7 @@ def test_report_states_goals_met_and_not_met():
         "date": "2026-01-01 00:00 UTC",
         "command": "python -m bench --runs 1",
         "runs": 1,
-        "pending": "rds=40,nat=12,elb=15,ecs=20,cache=15",
+        "pending": "rds=40,nat=12,elb=15,ecs=20,elasticache=15",
         "machine": {"cores": 2, "cpu": "test", "ram_gib": 4, "load_start": "3.00 2.00 1.00"},
         "versions": {"python": "3.11"},
         "loaded": True,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.functional.return_docs import assert_documented
+
 POOL = "functional-cognito-users"
 PREFIX = "ajudadigital.openwebui."
 
@@ -227,11 +229,25 @@ def test_user_pool_client_lifecycle(ansible, pool):
     assert described["CallbackURLs"] == CLIENT["callback_urls"] and described["AccessTokenValidity"] == 60
     assert run(ansible, "cognito_user_pool_client", update)["changed"] is False
 
-    # generate_secret cannot change in place: the client is recreated (new id, no secret)
-    out = run(ansible, "cognito_user_pool_client", dict(update, generate_secret=False), check=True)
-    assert out["changed"] is True and out["recreated"] is True and len(clients(pool)) == 1
-    out = run(ansible, "cognito_user_pool_client", dict(update, generate_secret=False))
-    assert out["recreated"] is True and out["client_id"] != listed["ClientId"] and out["client_secret"] == ""
+    # generate_secret cannot change in place: without allow_replacement the module refuses,
+    # naming the setting, and changes nothing
+    out = fail(ansible, "cognito_user_pool_client", dict(update, generate_secret=False))
+    assert "generate_secret" in out["msg"] and "allow_replacement" in out["msg"], out
+    assert out["immutable_differences"] == ["generate_secret"]
+    [still] = clients(pool)
+    assert still["ClientId"] == listed["ClientId"], "a refused replacement changed the client"
+    # with it, check mode and diff mode show the replacement; then the client is recreated
+    replace = dict(update, generate_secret=False, allow_replacement=True)
+    out = run(ansible, "cognito_user_pool_client", replace, check=True, diff=True)
+    assert out["changed"] is True and out["replaced"] is True and out["recreated"] is True
+    assert out["replaced_settings"] == ["generate_secret"] and len(clients(pool)) == 1
+    assert out["diff"]["before"]["generate_secret"] is True and out["diff"]["after"]["generate_secret"] is False
+    out = run(ansible, "cognito_user_pool_client", replace, diff=True)
+    assert_documented("cognito_user_pool_client", out)
+    assert out["replaced"] is True and out["client_id"] != listed["ClientId"] and out["client_secret"] == ""
+    assert out["diff"]["after"]["generate_secret"] is False
+    out_again = run(ansible, "cognito_user_pool_client", replace)
+    assert out_again["changed"] is False and out_again["replaced"] is False
     [replaced] = clients(pool)
     assert replaced["ClientId"] == out["client_id"]
     described = pool["idp"].describe_user_pool_client(UserPoolId=pool["id"], ClientId=out["client_id"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.functional.return_docs import assert_documented
+
 NAME = "ajudadigital.openwebui.efs_access_point"
 
 
@@ -75,13 +77,38 @@ def test_lifecycle(ansible, efs):
 def test_immutable_change_replaces_the_access_point(ansible, efs):
     run = ansible.module(NAME, args(efs, name="functional-replace"))
     assert run.rc == 0, run.output
+    assert_documented("efs_access_point", run.result)
     first = run.result["access_point_id"]
-    run = ansible.module(NAME, args(efs, name="functional-replace", posix_user=dict(uid=0, gid=0)))
+    changed = args(efs, name="functional-replace", posix_user=dict(uid=0, gid=0))
+
+    # without allow_replacement: a clear failure naming the setting, and nothing changed
+    run = ansible.module(NAME, changed)
+    assert run.rc != 0, run.output
+    assert "posix_user" in run.result["msg"] and "allow_replacement" in run.result["msg"], run.output
+    assert run.result["immutable_differences"] == ["posix_user"]
+    current = [ap for ap in access_points(efs) if ap.get("Name") == "functional-replace"]
+    assert [ap["AccessPointId"] for ap in current] == [first], "a refused replacement changed the access point"
+
+    # check mode + diff mode show the replacement and change nothing
+    changed["allow_replacement"] = True
+    run = ansible.module(NAME, changed, check=True, diff=True)
     assert run.rc == 0 and run.result["changed"] is True, run.output
-    assert run.result["replaced"] == ["posix_user"]
+    assert run.result["replaced"] is True and run.result["replaced_settings"] == ["posix_user"]
+    assert run.result["diff"]["before"]["posix_user"] == {"uid": 1000, "gid": 1000}
+    assert run.result["diff"]["after"]["posix_user"] == {"uid": 0, "gid": 0}
+    assert_documented("efs_access_point", run.result)
+    assert [ap["AccessPointId"] for ap in access_points(efs) if ap.get("Name") == "functional-replace"] == [first]
+
+    run = ansible.module(NAME, changed, diff=True)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    assert run.result["replaced"] is True and run.result["replaced_settings"] == ["posix_user"]
+    assert run.result["diff"]["after"]["posix_user"] == {"uid": 0, "gid": 0}
+    assert_documented("efs_access_point", run.result)
     current = [ap for ap in access_points(efs) if ap.get("Name") == "functional-replace"]
     assert len(current) == 1 and current[0]["AccessPointId"] != first
     assert current[0]["PosixUser"] == {"Uid": 0, "Gid": 0}
+    run = ansible.module(NAME, changed)
+    assert run.rc == 0 and run.result["changed"] is False and run.result["replaced"] is False, run.output
     assert ansible.module(NAME, args(efs, name="functional-replace", state="absent")).rc == 0
 
 

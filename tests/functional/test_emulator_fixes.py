@@ -11,12 +11,16 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 
-from tools.local_services import LocalServices
+from tools.local_services import LocalServices, moto_fixes
+from tools.local_services.check_fixes import covers, fix_tests
 
 REGION = "us-east-1"
 
@@ -61,6 +65,7 @@ def network(emulator):
 # -- EC2 ----------------------------------------------------------------------------
 
 
+@covers("nat_gateway_tags_use_natgateway_resource_type")
 def test_nat_gateway_tags_use_natgateway_resource_type(run, network):
     args = {"subnet_id": network["subnets"][0], "if_exist_do_not_create": True, "tags": {"Name": "fixes-nat"}}
     first = run("amazon.aws.ec2_vpc_nat_gateway", args)
@@ -74,6 +79,7 @@ def test_nat_gateway_tags_use_natgateway_resource_type(run, network):
 # -- RDS ------------------------------------------------------------------------------
 
 
+@covers("rds_describe_missing_parameter_group_is_not_found")
 def test_rds_describe_missing_parameter_group_is_not_found(run):
     args = {
         "name": "fixes-pg16",
@@ -89,6 +95,7 @@ def test_rds_describe_missing_parameter_group_is_not_found(run):
     assert second["db_parameter_group_name"] == "fixes-pg16"
 
 
+@covers("rds_gp3_reports_baseline_iops_and_throughput")
 def test_rds_gp3_reports_baseline_iops_and_throughput(run, emulator, network):
     rds = client(emulator, "rds")
     rds.create_db_subnet_group(
@@ -125,9 +132,123 @@ def test_rds_gp3_reports_baseline_iops_and_throughput(run, emulator, network):
     assert (big["StorageThroughput"], big["Iops"]) == (500, 12000)
 
 
+def _db_parameters(rds, group, **filters) -> dict:
+    pages = rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group, **filters)
+    return {p["ParameterName"]: p for p in pages.build_full_result()["Parameters"]}
+
+
+@covers("rds_parameter_groups_know_engine_defaults")
+def test_rds_parameter_group_sets_engine_default_parameters(run, emulator):
+    """rds_instance_param_group finds the family's parameters (it reports unknown ones in
+    ``errors`` without failing), sets them once, and names a misspelt one."""
+    rds = client(emulator, "rds")
+    # AWS: rds.force_ssl is 1 by default from PostgreSQL 15 (rds_engine_defaults cites it).
+    args = {
+        "name": "fixes-params",
+        "engine": "postgres16",
+        "description": "fixes",
+        "params": {"rds.force_ssl": 1, "log_min_duration_statement": 1000, "log_connections": True},
+        "state": "present",
+    }
+    first = run("amazon.aws.rds_instance_param_group", args)
+    second = run("amazon.aws.rds_instance_param_group", args)
+    assert first["errors"] == []
+    assert (first["changed"], second["changed"]) == (True, False)
+    assert second["errors"] == []
+    params = _db_parameters(rds, "fixes-params")
+    assert _db_parameters(rds, "fixes-params", PaginationConfig={"PageSize": 20}) == params  # Marker paging
+    assert len(params) > 20
+    assert params["rds.force_ssl"]["ParameterValue"] == "1"
+    assert params["rds.force_ssl"]["DataType"] == "boolean"
+    assert params["rds.force_ssl"]["AllowedValues"] == "0,1"
+    assert params["log_min_duration_statement"]["Source"] == "user"
+    assert params["log_min_duration_statement"]["ParameterValue"] == "1000"
+    assert params["log_connections"]["ParameterValue"] == "1"
+    assert params["password_encryption"] == {**params["password_encryption"], "Source": "engine-default"}
+    user = _db_parameters(rds, "fixes-params", Source="user")
+    assert sorted(user) == ["log_connections", "log_min_duration_statement"]
+    # Turning TLS enforcement off is a user value too.
+    off = run("amazon.aws.rds_instance_param_group", {**args, "params": {"rds.force_ssl": 0}})
+    assert off["changed"] is True
+    assert _db_parameters(rds, "fixes-params", Source="user")["rds.force_ssl"]["ParameterValue"] == "0"
+
+    misspelt = run("amazon.aws.rds_instance_param_group", {**args, "params": {"rds.force_sll": 1}})
+    assert misspelt["changed"] is False
+    assert len(misspelt["errors"]) == 1 and "rds.force_sll" in misspelt["errors"][0]
+
+
+@covers("rds_parameter_groups_know_engine_defaults")
+def test_rds_modify_db_parameter_group_checks_names_and_values(emulator):
+    rds = client(emulator, "rds")
+    rds.create_db_parameter_group(
+        DBParameterGroupName="fixes-check", DBParameterGroupFamily="postgres17", Description="x"
+    )
+
+    def modify(name, value, method="pending-reboot"):
+        param = {"ParameterName": name, "ParameterValue": value, "ApplyMethod": method}
+        rds.modify_db_parameter_group(DBParameterGroupName="fixes-check", Parameters=[param])
+
+    refused = [
+        ("rds.force_sll", "1", "Could not find parameter with name: rds.force_sll"),
+        ("rds.force_ssl", "2", "Invalid parameter value: 2 for: rds.force_ssl allowed values are: 0,1"),
+        ("log_statement", "everything", "allowed values are: none,ddl,mod,all"),
+        ("statement_timeout", "-5", "statement_timeout"),
+        ("shared_preload_libraries", "pg_stat_statements,no_such_lib", "shared_preload_libraries"),
+        ("rds.extensions", "vector", "The parameter rds.extensions cannot be modified."),
+    ]
+    for name, value, message in refused:
+        with pytest.raises(rds.exceptions.ClientError, match="InvalidParameterValue") as error:
+            modify(name, value)
+        assert message in str(error.value)
+    with pytest.raises(rds.exceptions.ClientError, match="InvalidParameterCombination"):
+        modify("shared_preload_libraries", "pg_stat_statements,pgaudit", method="immediate")  # a static parameter
+    modify("shared_preload_libraries", "pg_stat_statements,pgaudit")
+    modify("pgaudit.log", "ddl,role")
+    modify("timezone", "Europe/Lisbon")
+    assert _db_parameters(rds, "fixes-check", Source="user")["pgaudit.log"]["ParameterValue"] == "ddl,role"
+    # Nothing refused was stored.
+    assert sorted(_db_parameters(rds, "fixes-check", Source="user")) == [
+        "pgaudit.log",
+        "shared_preload_libraries",
+        "timezone",
+    ]
+
+
+@covers("rds_parameter_groups_know_engine_defaults")
+def test_rds_describe_engine_default_parameters_pages(emulator):
+    rds = client(emulator, "rds")
+    first = rds.describe_engine_default_parameters(DBParameterGroupFamily="postgres16", MaxRecords=20)
+    first = first["EngineDefaults"]
+    assert first["DBParameterGroupFamily"] == "postgres16"
+    assert len(first["Parameters"]) == 20 and first["Marker"]
+    rest = rds.describe_engine_default_parameters(
+        DBParameterGroupFamily="postgres16", MaxRecords=20, Marker=first["Marker"]
+    )["EngineDefaults"]
+    pages = rds.get_paginator("describe_engine_default_parameters").paginate(DBParameterGroupFamily="postgres16")
+    everything = pages.build_full_result()["EngineDefaults"]["Parameters"]
+    names = [p["ParameterName"] for p in everything]
+    assert [p["ParameterName"] for p in first["Parameters"] + rest["Parameters"]] == names[
+        : 20 + len(rest["Parameters"])
+    ]
+    assert len(set(names)) == len(names) > 20
+    by_name = {p["ParameterName"]: p for p in everything}
+    for name in ("rds.force_ssl", "shared_preload_libraries", "log_statement", "idle_in_transaction_session_timeout",
+                 "statement_timeout", "max_connections", "work_mem", "rds.logical_replication",
+                 "password_encryption", "ssl_min_protocol_version", "timezone", "pgaudit.log"):  # fmt: skip
+        assert by_name[name]["ApplyType"] in ("static", "dynamic"), name
+    assert by_name["rds.logical_replication"]["ApplyType"] == "static"
+    # AWS: 1 from PostgreSQL 15, 0 before.
+    pg14 = rds.get_paginator("describe_engine_default_parameters").paginate(DBParameterGroupFamily="postgres14")
+    pg14 = {p["ParameterName"]: p for p in pg14.build_full_result()["EngineDefaults"]["Parameters"]}
+    assert (pg14["rds.force_ssl"]["ParameterValue"], by_name["rds.force_ssl"]["ParameterValue"]) == ("0", "1")
+    with pytest.raises(rds.exceptions.ClientError, match="MaxRecords"):
+        rds.describe_engine_default_parameters(DBParameterGroupFamily="postgres16", MaxRecords=10)
+
+
 # -- EFS ------------------------------------------------------------------------------
 
 
+@covers("kms_key_deletion_accepts_key_arn")
 def test_kms_key_deletion_accepts_key_arn(run, emulator):
     created = run("amazon.aws.kms_key", {"alias": "alias/fix-kms-deletion", "enable_key_rotation": True})
     gone = run("amazon.aws.kms_key", {"alias": "alias/fix-kms-deletion", "state": "absent", "pending_window": 7})
@@ -138,6 +259,7 @@ def test_kms_key_deletion_accepts_key_arn(run, emulator):
     assert not again["changed"]
 
 
+@covers("alb_describe_attributes_reports_defaults")
 def test_alb_describe_attributes_reports_defaults(run, emulator, network):
     args = {
         "name": "fix-alb-attributes",
@@ -165,6 +287,7 @@ def test_alb_describe_attributes_reports_defaults(run, emulator, network):
     assert attributes["access_logs.s3.enabled"] == "false"
 
 
+@covers("efs_legacy_tag_api")
 def test_efs_legacy_tag_api(run, network):
     args = {
         "name": "fixes-efs",
@@ -226,6 +349,7 @@ def _cert_chain() -> tuple[str, str, str]:
     return pem(leaf), key_pem, pem(ca)
 
 
+@covers("acm_imported_chain_is_returned_as_imported")
 def test_acm_imported_chain_is_returned_as_imported(run, emulator):
     leaf, key, ca = _cert_chain()
     args = {"name_tag": "fixes-cert", "certificate": leaf, "private_key": key, "certificate_chain": ca}
@@ -241,6 +365,7 @@ def test_acm_imported_chain_is_returned_as_imported(run, emulator):
 # -- Application Auto Scaling ------------------------------------------------------
 
 
+@covers("application_autoscaling_describe_policies_filters_names")
 def test_application_autoscaling_describe_policies_filters_names(run, emulator):
     ecs = client(emulator, "ecs")
     ecs.create_cluster(clusterName="fixes-scaling")
@@ -296,6 +421,7 @@ def ecs_task(emulator):
     return ecs, register
 
 
+@covers("ecs_create_service_keeps_health_check_grace_period")
 def test_ecs_create_service_keeps_health_check_grace_period(run, emulator, network, ecs_task):
     register = ecs_task[1]
     task = register()
@@ -321,6 +447,7 @@ def test_ecs_create_service_keeps_health_check_grace_period(run, emulator, netwo
     assert second["changed"] is False
 
 
+@covers("ecs_service_deployments_reach_steady_state")
 def test_ecs_service_deployments_reach_steady_state(run, emulator, network, ecs_task):
     ecs, register = ecs_task
     first_task, second_task = register(), register()
@@ -353,6 +480,7 @@ def test_ecs_service_deployments_reach_steady_state(run, emulator, network, ecs_
 # -- Backup ---------------------------------------------------------------------------
 
 
+@covers("backup_describe_missing_vault_is_access_denied")
 def test_backup_describe_missing_vault_is_access_denied(run):
     args = {"backup_vault_name": "fixes-vault", "tags": {"env": "fixes"}}
     first = run("amazon.aws.backup_vault", args)
@@ -362,6 +490,7 @@ def test_backup_describe_missing_vault_is_access_denied(run):
     assert second["vault"]["backup_vault_name"] == "fixes-vault"
 
 
+@covers("backup_selections")
 def test_backup_selections(run, emulator):
     backup = client(emulator, "backup")
     backup.create_backup_vault(BackupVaultName="fixes-sel-vault")
@@ -401,6 +530,7 @@ def test_backup_selections(run, emulator):
 # -- ElastiCache ----------------------------------------------------------------------
 
 
+@covers("elasticache_cluster_lists_cache_nodes")
 def test_elasticache_cluster_lists_cache_nodes(run, emulator, network):
     client(emulator, "elasticache").create_cache_subnet_group(
         CacheSubnetGroupName="fixes-cache", CacheSubnetGroupDescription="fixes", SubnetIds=network["subnets"]
@@ -429,6 +559,7 @@ def test_elasticache_cluster_lists_cache_nodes(run, emulator, network):
     assert [sg["SecurityGroupId"] for sg in cluster["SecurityGroups"]] == [network["sg"]]
 
 
+@covers("elasticache_deleted_cluster_goes_away", "elasticache_delete_cache_subnet_group")
 def test_elasticache_deleted_cluster_goes_away_and_subnet_group_deletes(run, emulator, network):
     elasticache = client(emulator, "elasticache")
     elasticache.create_cache_subnet_group(
@@ -456,6 +587,7 @@ def test_elasticache_deleted_cluster_goes_away_and_subnet_group_deletes(run, emu
 # -- S3 ------------------------------------------------------------------------------
 
 
+@covers("bucket_policy_statement_with_unmet_condition_does_not_apply")
 def test_bucket_policy_statement_with_unmet_condition_does_not_apply(run, emulator):
     bucket = "fixes-tls-only"
     tls_only = {
@@ -481,30 +613,93 @@ def test_bucket_policy_statement_with_unmet_condition_does_not_apply(run, emulat
     run("amazon.aws.s3_bucket", {"name": bucket, "policy": deny_put, "state": "present"})
     with pytest.raises(s3.exceptions.ClientError, match="403"):
         s3.put_object(Bucket=bucket, Key="other", Body=b"x")
+    # The emulator stands for AWS's HTTPS endpoints: a Deny on a secure request applies.
+    deny_secure = json.loads(json.dumps(tls_only).replace('"false"', '"true"'))
+    run("amazon.aws.s3_bucket", {"name": bucket, "policy": deny_secure, "state": "present"})
+    with pytest.raises(s3.exceptions.ClientError, match="403"):
+        s3.get_object(Bucket=bucket, Key="file")
+
+
+def test_condition_holds_in_an_https_request_context():
+    """``_condition_holds``: IAM's operators over the emulator's request context."""
+    holds = moto_fixes._condition_holds
+    https = {"aws:SecureTransport": "true"}
+    assert holds({"Bool": {"aws:SecureTransport": "true"}}, https)
+    assert not holds({"Bool": {"aws:SecureTransport": "false"}}, https)
+    assert holds({"Bool": {"aws:SecureTransport": ["false", "TRUE"]}}, https)
+    assert not holds({"StringEquals": {"aws:SourceVpce": "vpce-1"}}, https)  # unknown key: does not hold
+    assert holds({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}, https)  # ...IfExists: absent holds
+    assert not holds({"BoolIfExists": {"aws:SecureTransport": "false"}}, https)  # present: tested
+    assert holds({"Null": {"aws:SourceVpce": "true"}}, https)
+    assert not holds({"Null": {"aws:SecureTransport": "true"}}, https)
+    assert holds({"Null": {"aws:SecureTransport": "false"}}, https)
+    assert holds({"StringNotEquals": {"aws:SecureTransport": ["false", "no"]}}, https)
+    assert not holds({"StringNotEquals": {"aws:SecureTransport": ["false", "true"]}}, https)
+    assert holds({"StringLike": {"aws:SecureTransport": "t?u*"}}, https)
+    assert not holds({"StringLike": {"aws:SecureTransport": "t[r]ue"}}, https)  # no character classes
+    assert holds({"StringNotLike": {"aws:SecureTransport": "f*"}}, https)
+    assert not holds({"NumericLessThan": {"aws:SecureTransport": "1"}}, https)  # unknown operator: does not hold
+    # Every block and every key must hold.
+    assert not holds({"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {"aws:SourceVpce": "v"}}, https)
 
 
 # -- Pending-state simulation ------------------------------------------------------
 
 
+PENDING = 3  # seconds the slow emulator holds a new resource in its pending state
+
+
 @pytest.fixture(scope="module")
 def slow_emulator(tmp_path_factory):
-    """A second emulator that holds new resources pending for 3 seconds."""
-    services = LocalServices(
-        tmp_path_factory.mktemp("slow-emulator"), with_postgres=False, pending="rds=3,nat=3,elb=3,ecs=3"
-    )
+    """A second emulator that holds new resources pending for PENDING seconds."""
+    kinds = ",".join(f"{kind}={PENDING}" for kind in moto_fixes.PENDING_KINDS)
+    services = LocalServices(tmp_path_factory.mktemp("slow-emulator"), with_postgres=False, pending=kinds)
     services.start()
     yield services
     services.stop()
 
 
-def test_pending_state_simulation(ansible, slow_emulator):
-    ec2, rds, elbv2, ecs = (client(slow_emulator, s) for s in ("ec2", "rds", "elbv2", "ecs"))
+@pytest.fixture(scope="module")
+def slow_network(slow_emulator):
+    ec2 = client(slow_emulator, "ec2")
     vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
         for i, az in ((1, "a"), (2, "b"))
     ]
-    nat = ec2.create_nat_gateway(SubnetId=subnets[0], ConnectivityType="private")["NatGateway"]["NatGatewayId"]
+    return {"vpc": vpc, "subnets": subnets}
+
+
+def _pending_then_ready(state, pending, ready, born):
+    """``state()`` is ``pending`` until PENDING seconds after ``born``, then ``ready``."""
+    assert state() == pending
+    time.sleep(max(0.0, born + PENDING + 0.2 - time.monotonic()))
+    assert state() == ready
+
+
+@covers("nat_gateway_pending_then_available")
+def test_nat_gateway_pending_then_available(ansible, slow_emulator, slow_network):
+    ec2 = client(slow_emulator, "ec2")
+    born = time.monotonic()
+    nat = ec2.create_nat_gateway(SubnetId=slow_network["subnets"][0], ConnectivityType="private")["NatGateway"]
+    state = lambda: ec2.describe_nat_gateways(NatGatewayIds=[nat["NatGatewayId"]])["NatGateways"][0]["State"]  # noqa: E731
+    _pending_then_ready(state, "pending", "available", born)
+    # The module's own wait path: it creates a NAT gateway and waits until it is available.
+    started = time.monotonic()
+    result = ansible.module(
+        "amazon.aws.ec2_vpc_nat_gateway",
+        {"subnet_id": slow_network["subnets"][1], "connectivity_type": "private", "wait": True, "wait_timeout": 60},
+        env=slow_emulator.env(),
+    ).result
+    assert result.get("changed") is True, result.get("msg")
+    assert result["state"] == "available"
+    assert time.monotonic() - started >= PENDING
+
+
+@covers("rds_instance_creating_then_available")
+def test_rds_instance_creating_then_available(slow_emulator):
+    rds = client(slow_emulator, "rds")
+    born = time.monotonic()
     db = rds.create_db_instance(
         DBInstanceIdentifier="slow-db",
         Engine="postgres",
@@ -513,49 +708,93 @@ def test_pending_state_simulation(ansible, slow_emulator):
         MasterUsername="owui",
         MasterUserPassword="not-a-secret-1",
     )["DBInstance"]
-    lb = elbv2.create_load_balancer(Name="slow-alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    assert db["DBInstanceStatus"] == "creating"
+
+    def state():
+        db = rds.describe_db_instances(DBInstanceIdentifier="slow-db")["DBInstances"][0]
+        return db["DBInstanceStatus"], "Endpoint" in db
+
+    _pending_then_ready(state, ("creating", False), ("available", True), born)
+
+
+@covers("load_balancer_provisioning_then_active")
+def test_load_balancer_provisioning_then_active(slow_emulator, slow_network):
+    elbv2 = client(slow_emulator, "elbv2")
+    born = time.monotonic()
+    lb = elbv2.create_load_balancer(Name="slow-alb", Subnets=slow_network["subnets"])["LoadBalancers"][0]
+    arn = lb["LoadBalancerArn"]
+    state = lambda: elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"][0]["State"]["Code"]  # noqa: E731
+    _pending_then_ready(state, "provisioning", "active", born)
+
+
+@covers("ecs_service_deployments_reach_steady_state")
+def test_ecs_deployment_in_progress_then_completed(slow_emulator):
+    ecs = client(slow_emulator, "ecs")
     ecs.create_cluster(clusterName="slow")
     ecs.register_task_definition(family="slow", containerDefinitions=[{"name": "c", "image": "nginx", "memory": 64}])
+    born = time.monotonic()
     ecs.create_service(cluster="slow", serviceName="svc", taskDefinition="slow", desiredCount=1)
 
-    def states():
-        db = rds.describe_db_instances(DBInstanceIdentifier="slow-db")["DBInstances"][0]
+    def state():
         service = ecs.describe_services(cluster="slow", services=["svc"])["services"][0]
-        return {
-            "nat": ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"],
-            "rds": db["DBInstanceStatus"],
-            "rds_endpoint": "Endpoint" in db,
-            "elb": elbv2.describe_load_balancers(LoadBalancerArns=[lb])["LoadBalancers"][0]["State"]["Code"],
-            "ecs": (service["deployments"][0]["rolloutState"], service["runningCount"]),
-        }
+        return service["deployments"][0]["rolloutState"], service["runningCount"]
 
-    assert db["DBInstanceStatus"] == "creating"
-    assert states() == {
-        "nat": "pending",
-        "rds": "creating",
-        "rds_endpoint": False,
-        "elb": "provisioning",
-        "ecs": ("IN_PROGRESS", 0),
-    }
-    time.sleep(3.2)
-    assert states() == {
-        "nat": "available",
-        "rds": "available",
-        "rds_endpoint": True,
-        "elb": "active",
-        "ecs": ("COMPLETED", 1),
-    }
+    _pending_then_ready(state, ("IN_PROGRESS", 0), ("COMPLETED", 1), born)
 
-    # The module's own wait path: it creates a NAT gateway and waits until it is available.
+
+@covers("elasticache_creating_then_available")
+def test_elasticache_creating_then_available(ansible, slow_emulator, slow_network):
+    elasticache = client(slow_emulator, "elasticache")
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName="slow-cache", CacheSubnetGroupDescription="slow", SubnetIds=slow_network["subnets"]
+    )
+    born = time.monotonic()
+    elasticache.create_cache_cluster(
+        CacheClusterId="slow-redis", Engine="redis", CacheNodeType="cache.t4g.micro", NumCacheNodes=1,
+        CacheSubnetGroupName="slow-cache",
+    )  # fmt: skip
+    elasticache.create_replication_group(
+        ReplicationGroupId="slow-group", ReplicationGroupDescription="slow", Engine="redis",
+        CacheNodeType="cache.t4g.micro", CacheSubnetGroupName="slow-cache",
+    )  # fmt: skip
+
+    def state():
+        cluster = elasticache.describe_cache_clusters(CacheClusterId="slow-redis", ShowCacheNodeInfo=True)
+        (cluster,) = cluster["CacheClusters"]
+        group = elasticache.describe_replication_groups(ReplicationGroupId="slow-group")["ReplicationGroups"][0]
+        return cluster["CacheClusterStatus"], "Endpoint" in cluster["CacheNodes"][0], group["Status"]
+
+    _pending_then_ready(state, ("creating", False, "creating"), ("available", True, "available"), born)
+    # The module's own wait path (the cache role's): create with wait, get an endpoint.
     started = time.monotonic()
-    result = ansible.module(
-        "amazon.aws.ec2_vpc_nat_gateway",
-        {"subnet_id": subnets[1], "connectivity_type": "private", "wait": True, "wait_timeout": 60},
-        env=slow_emulator.env(),
-    ).result
+    args = {
+        "name": "slow-redis-2",
+        "engine": "redis",
+        "node_type": "cache.t4g.micro",
+        "num_nodes": 1,
+        "cache_port": 6379,
+        "cache_subnet_group": "slow-cache",
+        "state": "present",
+        "wait": True,
+    }
+    result = ansible.module("community.aws.elasticache", args, env=slow_emulator.env()).result
     assert result.get("changed") is True, result.get("msg")
-    assert result["state"] == "available"
-    assert time.monotonic() - started >= 3
+    assert result["elasticache"]["status"] == "available"
+    assert result["elasticache"]["data"]["CacheNodes"][0]["Endpoint"]["Port"] == 6379
+    assert time.monotonic() - started >= PENDING
+
+
+def test_pending_kinds_are_validated():
+    """The launcher takes every simulated kind (``cache`` is ``elasticache``'s former
+    name) and refuses an unknown one before anything starts."""
+    from tools.local_services.emulator import parse_pending
+
+    assert parse_pending("rds=3,nat=3,elb=3,ecs=3,elasticache=3") == dict.fromkeys(moto_fixes.PENDING_KINDS, 3.0)
+    assert parse_pending("cache=15") == {"elasticache": 15.0}
+    with pytest.raises(ValueError, match="unknown kind 'elasticcache'"):
+        LocalServices(Path("/nonexistent"), with_postgres=False, pending="rds=3,elasticcache=3")
+    with pytest.raises(ValueError, match="not <kind>=<seconds>"):
+        parse_pending("rds=soon")
 
 
 # -- IAM enforcement ------------------------------------------------------------------
@@ -591,6 +830,7 @@ def _as_user(env, service):
     )
 
 
+@covers("iam_policy_resource_matches_requests_moto_cannot_name")
 def test_iam_policy_resource_matches_requests_moto_cannot_name(tmp_path, ansible):
     """A user whose policy names EC2 actions on the account's EC2 ARNs (not ``*``) may run
     them on an enforcing emulator; an action it does not name stays denied."""
@@ -614,6 +854,7 @@ def test_iam_policy_resource_matches_requests_moto_cannot_name(tmp_path, ansible
             _as_user(env, "iam").create_role(RoleName="other", AssumeRolePolicyDocument="{}")
 
 
+@covers("s3_bucket_requests_are_authorized_as_their_iam_actions")
 def test_s3_bucket_requests_are_authorized_as_their_iam_actions(tmp_path, ansible):
     """amazon.aws.s3_bucket (head, encryption, public access block, ownership controls)
     runs with the IAM actions AWS checks, scoped to the bucket; another bucket is denied."""
@@ -661,6 +902,7 @@ def test_s3_bucket_requests_are_authorized_as_their_iam_actions(tmp_path, ansibl
             _as_user(env, "s3").create_bucket(Bucket="someone-elses")
 
 
+@covers("iam_signature_of_a_request_without_body")
 def test_iam_signature_of_a_request_without_body(tmp_path, ansible):
     """community.aws.efs_info (GET with a query string) and a Backup listing, signed by an
     allowed user, pass the emulator's signature check."""
@@ -682,6 +924,7 @@ def test_iam_signature_of_a_request_without_body(tmp_path, ansible):
         assert plans["BackupPlansList"] == []
 
 
+@covers("iam_actions_use_the_iam_service_prefix")
 def test_iam_actions_use_the_iam_service_prefix(tmp_path, ansible):
     """amazon.aws.cloudwatch_metric_alarm runs for a user allowed ``cloudwatch:*Alarm*``
     actions (signing name ``monitoring``)."""
@@ -705,6 +948,7 @@ def test_iam_actions_use_the_iam_service_prefix(tmp_path, ansible):
         assert result.get("changed") is True, result.get("msg")
 
 
+@covers("backup_update_plan")
 def test_backup_update_plan(run, emulator):
     backup = client(emulator, "backup")
     backup.create_backup_vault(BackupVaultName="fixes-upd-vault")
@@ -730,3 +974,37 @@ def test_backup_update_plan(run, emulator):
     plan = backup.get_backup_plan(BackupPlanId=first["backup_plan_id"])
     assert plan["BackupPlan"]["Rules"][0]["Lifecycle"]["DeleteAfterDays"] == 40
     assert plan["VersionId"] != first["version_id"]
+
+
+# -- The fixes themselves -----------------------------------------------------------
+
+
+def test_fixes_refuse_another_moto_version():
+    """The fixes patch moto's internals: they (and the launcher) refuse to start on a moto
+    version other than the one they were written for, the pin of requirements/dev.txt."""
+    pins = (Path(__file__).parents[2] / "requirements" / "dev.txt").read_text().splitlines()
+    assert f"moto=={moto_fixes.MOTO_VERSION}" in [line.split("#")[0].strip() for line in pins]
+    moto_fixes.check_moto_version(moto_fixes.MOTO_VERSION)
+    with pytest.raises(RuntimeError, match=r"written for moto 5\.2\.5, but moto 5\.3\.0 is installed"):
+        moto_fixes.check_moto_version("5.3.0")
+    launcher = (
+        "import moto; moto.__version__ = '5.3.0'\n"
+        "from tools.local_services.emulator import main\n"
+        "main(['--port', '1'])\n"
+    )
+    root = Path(__file__).parents[2]
+    done = subprocess.run([sys.executable, "-c", launcher], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "written for moto 5.2.5, but moto 5.3.0 is installed" in done.stderr
+    assert "emulator listening" not in done.stdout
+
+
+def test_every_fix_has_a_test():
+    """Each fix is covered (``@covers``) by a test that fails with it off: run
+    ``python -m tools.local_services.check_fixes`` to prove the second half."""
+    mapping = fix_tests()
+    names = [f.__name__ for f in moto_fixes.FIXES]
+    assert len(names) == len(set(names))
+    assert [name for name in names if not mapping.get(name)] == []
+    assert [name for name in mapping if name not in names] == []
+    assert all("::test_" in node for nodes in mapping.values() for node in nodes)

@@ -68,19 +68,29 @@ def test_services_listen_on_loopback_only_and_stop_cleanly(services):
 def test_postgres_runs_unprivileged_and_needs_a_password(services):
     pg = services.state["postgres"]
     assert psutil.Process(pg["pid"]).username() == "openwebui-local"
-    with psycopg.connect(host=pg["host"], port=pg["port"], user="postgres", password=pg["password"]) as conn:
-        assert conn.execute("select current_user").fetchone() == ("postgres",)
+    login = dict(host=pg["host"], port=pg["port"], dbname=pg["database"], sslmode="require", connect_timeout=5)
+    with psycopg.connect(user=pg["user"], password=pg["password"], **login) as conn:
+        assert conn.execute("select current_user").fetchone() == ("openwebui_admin",)
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(host=pg["host"], port=pg["port"], user="postgres", password="wrong", connect_timeout=5)
+        psycopg.connect(user=pg["user"], password="wrong", **login)
 
 
 def test_postgres_has_pgvector(services):
     pg = services.state["postgres"]
-    with psycopg.connect(host=pg["host"], port=pg["port"], user="postgres", password=pg["password"]) as conn:
+    with psycopg.connect(
+        host=pg["host"],
+        port=pg["port"],
+        user=pg["user"],
+        password=pg["password"],
+        dbname=pg["database"],
+        sslmode="verify-full",
+        sslrootcert=pg["ca_file"],
+    ) as conn:
         (version,) = conn.execute(
             "select default_version from pg_available_extensions where name = 'vector'"
         ).fetchone()
-    assert tuple(int(x) for x in version.split(".")) >= (0, 8, 0)
+    # The default flavour (pgserver): PostgreSQL 16, as prod, with pgvector 0.6.2.
+    assert pg["flavour"] == "pgserver" and version == pg["pgvector_version"] == "0.6.2"
 
 
 def test_request_log_names_actions_and_never_holds_bodies(services):
@@ -100,7 +110,8 @@ def test_cli_start_status_stop_leaves_nothing_running(tmp_path):
     state = json.loads((tmp_path / "cli" / "services.json").read_text())
     try:
         status = subprocess.run([*cli, "status"], env=env, capture_output=True, text=True, check=True)
-        assert status.stdout.count("running") == 2
+        assert status.stdout.count(" running") == len(state["pids"]) >= 2  # emulator, postgres (+ its TLS proxy)
+        assert "DEAD" not in status.stdout
         again = subprocess.run([*cli, "start"], env=env, capture_output=True, text=True, check=False)
         assert again.returncode != 0 and "already run" in again.stderr
     finally:
@@ -142,3 +153,15 @@ def test_recap_parsing_and_pending_option():
     assert recap(out) == {"localhost": {"ok": 5, "changed": 2, "unreachable": 0, "failed": 0}}
     assert parse_pending("rds=20, nat=2.5") == {"rds": 20.0, "nat": 2.5}
     assert parse_pending("") == {}
+    assert parse_pending("elasticache=6") == {"elasticache": 6.0}
+
+
+def test_cli_refuses_an_unknown_pending_kind_before_starting(tmp_path):
+    env = dict(os.environ, OPENWEBUI_LOCAL_STATE=str(tmp_path))
+    done = subprocess.run(
+        [REPO_PY, "-m", "tools.local_services", "start", "--pending", "rds=3,elasticcache=3"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "unknown kind 'elasticcache'" in done.stderr
+    assert not (tmp_path / "services.json").exists()

@@ -32,15 +32,22 @@ FLAVOURS = ["embedded", "pgserver"]
 
 
 def admin(info, dbname=None, **kwargs):
+    """The test's own connection: the server's superuser (the module logs in as the
+    master user, who is not one, as on RDS)."""
     return psycopg.connect(
         host=info.host,
         port=info.port,
-        user=kwargs.pop("user", info.user),
-        password=kwargs.pop("password", info.password),
+        user=kwargs.pop("user", info.admin_user),
+        password=kwargs.pop("password", info.admin_password),
         dbname=dbname or info.database,
         autocommit=True,
         **kwargs,
     )
+
+
+def master(info, dbname=None):
+    """A connection as the master user (not a superuser), the module's login."""
+    return admin(info, dbname, user=info.user, password=info.password)
 
 
 def login(info, db, **overrides):
@@ -50,6 +57,9 @@ def login(info, db, **overrides):
         login_user=info.user,
         login_password=info.password,
         login_db=db,
+        # TLS only, as on RDS; the server's certificate checked against the local CA.
+        ssl_mode="verify-full",
+        ca_cert=info.ca_file,
         wait_timeout=5,
     )
     args.update(overrides)
@@ -72,7 +82,9 @@ class Play:
         return self._add(task)
 
     def sql(self, query):
-        return self._add({"community.postgresql.postgresql_query": dict(login(self.info, self.db), query=query)})
+        """A step of the test itself, as the server's superuser (e.g. to rewind the catalog)."""
+        superuser = login(self.info, self.db, login_user=self.info.admin_user, login_password=self.info.admin_password)
+        return self._add({"community.postgresql.postgresql_query": dict(superuser, query=query)})
 
     def version(self):
         return self.sql("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
@@ -160,7 +172,7 @@ def server(request):
 @pytest.fixture
 def db(server):
     name = "t_" + secrets.token_hex(6)
-    with admin(server) as conn:
+    with master(server) as conn:  # as the stack's database: the master user's to use
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield name
     with admin(server) as conn:
@@ -170,7 +182,7 @@ def db(server):
 @pytest.fixture
 def embedded_db(postgres_embedded):
     name = "t_" + secrets.token_hex(6)
-    with admin(postgres_embedded) as conn:
+    with master(postgres_embedded) as conn:  # as the stack's database: the master user's to use
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield name
     with admin(postgres_embedded) as conn:
@@ -180,7 +192,7 @@ def embedded_db(postgres_embedded):
 @pytest.fixture
 def pgserver_db(postgres_pgserver):
     name = "t_" + secrets.token_hex(6)
-    with admin(postgres_pgserver) as conn:
+    with master(postgres_pgserver) as conn:  # as the stack's database: the master user's to use
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield name
     with admin(postgres_pgserver) as conn:
@@ -326,9 +338,12 @@ def test_absent_with_dependent_objects_needs_cascade(ansible, tmp_path, postgres
 def test_schema_option_creates_and_moves(ansible, tmp_path, postgres_embedded, embedded_db):
     play = Play(ansible, tmp_path, postgres_embedded, embedded_db)
     play.sql("CREATE SCHEMA extensions")
-    create = play.ext(schema="extensions")
-    move = play.ext(schema="public")
-    missing = play.ext(schema="nope")
+    # Moving the extension needs to own its objects: those of an extension created as
+    # trusted belong to the bootstrap superuser, so this test logs in as the superuser.
+    superuser = dict(login_user=postgres_embedded.admin_user, login_password=postgres_embedded.admin_password)
+    create = play.ext(schema="extensions", **superuser)
+    move = play.ext(schema="public", **superuser)
+    missing = play.ext(schema="nope", **superuser)
     r = play.run()
     assert r[create]["schema"] == "extensions", r[create]
     assert r[create]["queries"] == ['CREATE EXTENSION "vector" WITH SCHEMA "extensions"']

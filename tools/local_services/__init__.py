@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .postgres import LocalPostgres, stop_pid
+from .postgres import DEFAULT_FLAVOUR, LocalPostgres, stop_pid
 from .util import free_port, pid_alive, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,13 +43,16 @@ class LocalServices:
         self,
         state_dir: Path | None = None,
         *,
-        postgres_flavour: str = "embedded",
+        postgres_flavour: str = DEFAULT_FLAVOUR,
         pending: str = "",
         with_postgres: bool = True,
         enforce_iam: int | None = None,
     ):
         self.state_dir = Path(state_dir or state_dir_from_env()).resolve()
         self.postgres_flavour = postgres_flavour
+        from .emulator import parse_pending
+
+        parse_pending(pending)  # a bad --pending fails here, not in the emulator's log
         self.pending = pending
         self.with_postgres = with_postgres
         # None: the emulator accepts any credentials; N: IAM is enforced after N requests.
@@ -95,6 +98,7 @@ class LocalServices:
                 info = self.postgres.start(timeout)
                 self.state["postgres"] = info.to_dict()
                 self.state["pids"]["postgres"] = info.pid
+                self.state["pids"]["postgres_tls"] = info.proxy_pid
             self._write_state()
         except BaseException:
             self.stop()
@@ -218,6 +222,7 @@ def stop_from_state(state_dir: Path) -> bool:
         return False
     state = json.loads(state_file.read_text())
     pids = state.get("pids", {})
+    stop_pid(pids.get("postgres_tls"))
     stop_pid(pids.get("postgres"))
     if "postgres" in state:
         root = Path(state["postgres"]["data_dir"]).parent

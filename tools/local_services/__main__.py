@@ -1,6 +1,6 @@
 """CLI of the local services.
 
-    python -m tools.local_services start [--flavour embedded|pgserver] [--pending rds=20,...]
+    python -m tools.local_services start [--flavour pgserver|embedded] [--pending rds=20,elasticache=6,...]
     python -m tools.local_services status
     python -m tools.local_services env        # export lines for a shell
     python -m tools.local_services stop
@@ -19,6 +19,8 @@ import subprocess
 import sys
 
 from . import LocalServices, install_signal_handlers, state_dir_from_env, stop_from_state
+from .emulator import parse_pending
+from .postgres import DEFAULT_FLAVOUR
 from .util import pid_alive
 
 
@@ -35,6 +37,7 @@ def _env_lines(state: dict, state_dir) -> list[str]:
         lines += [
             f"export PGHOST={pg['host']} PGPORT={pg['port']} PGUSER={pg['user']} PGDATABASE={pg['database']}",
             f"export PGPASSWORD={shlex.quote(pg['password'])}",
+            f"export PGSSLMODE=verify-full PGSSLROOTCERT={shlex.quote(pg['ca_file'])}",
         ]
     return lines
 
@@ -43,10 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.local_services", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["start", "stop", "status", "env", "run"])
     parser.add_argument(
-        "--flavour", default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", "embedded"), choices=["embedded", "pgserver"]
+        "--flavour",
+        default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", DEFAULT_FLAVOUR),
+        choices=["pgserver", "embedded"],
     )
     parser.add_argument("--pending", default=os.environ.get("OPENWEBUI_LOCAL_PENDING", ""))
-    parser.add_argument("cmd", nargs=argparse.REMAINDER)
+    # Only what follows ``--`` is the command of ``run``: options after the subcommand
+    # (``start --pending ...``) are options, not swallowed into a command.
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, cmd = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     args = parser.parse_args(argv)
     state_dir = state_dir_from_env()
     state_file = state_dir / "services.json"
@@ -70,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"postgres     {pg['host']}:{pg['port']} ({pg['flavour']})")
         return 0
 
+    try:
+        parse_pending(args.pending)
+    except ValueError as exc:
+        parser.error(f"--pending / OPENWEBUI_LOCAL_PENDING: {exc}")
     services = LocalServices(state_dir, postgres_flavour=args.flavour, pending=args.pending)
     if args.command == "start":
         state = services.start()
@@ -78,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     # run -- CMD
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         parser.error("run needs a command after --")
     install_signal_handlers(services)

@@ -6,9 +6,10 @@ Run as ``python -m tools.local_services.emulator --port N``. It
   AWS managed policies such as ``AmazonECSTaskExecutionRolePolicy`` exist,
   ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` for a fast start);
 * applies the project's fixes to moto (``tools.local_services.moto_fixes``): each one
-  small and named after the AWS behaviour it restores;
+  small and named after the AWS behaviour it restores; it refuses to start on a moto
+  version other than the one the fixes were written for;
 * optionally holds chosen resources in their pending state for a set number of
-  seconds (``--pending rds=20,nat=5,...``), as AWS does;
+  seconds (``--pending rds=20,nat=5,elb=8,ecs=10,elasticache=6``), as AWS does;
 * writes one JSON line per request to ``--request-log`` (service, action, status;
   never a body, so no secret can land there);
 * optionally enforces IAM (``--enforce-iam N``: moto's ``INITIAL_NO_AUTH_ACTION_COUNT``):
@@ -29,11 +30,22 @@ import time
 
 
 def parse_pending(text: str) -> dict[str, float]:
-    """``rds=20,nat=5`` -> ``{"rds": 20.0, "nat": 5.0}``."""
+    """``rds=20,nat=5`` -> ``{"rds": 20.0, "nat": 5.0}``; a kind the emulator does not
+    simulate (``moto_fixes.PENDING_KINDS``) or a bad number fails with a clear error."""
+    from .moto_fixes import PENDING_ALIASES, PENDING_KINDS
+
     result: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in (text or "").split(","))):
         name, seconds = item.split("=", 1) if "=" in item else (item, "0")
-        result[name.strip()] = float(seconds)
+        name = PENDING_ALIASES.get(name.strip(), name.strip())
+        if name not in PENDING_KINDS:
+            raise ValueError(f"pending: unknown kind {name!r} in {text!r}; known: {', '.join(PENDING_KINDS)}")
+        try:
+            result[name] = float(seconds)
+        except ValueError:
+            raise ValueError(f"pending: {item!r} is not <kind>=<seconds>") from None
+        if result[name] < 0:
+            raise ValueError(f"pending: {item!r}: seconds must not be negative")
     return result
 
 

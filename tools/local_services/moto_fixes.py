@@ -5,20 +5,32 @@ covered by a test (``tests/functional/test_emulator_fixes.py``) against the modu
 that needed it. ``apply()`` installs them all; it is called by the launcher before
 the server starts. The fixes patch moto's classes in the emulator process only.
 
-Pending-state simulation: ``apply(pending={"rds": 20, "nat": 5, "elb": 8, "ecs": 10})``
-holds newly created resources of that kind in their transitional state for that
-many seconds (RDS ``creating``, NAT ``pending``, ELB ``provisioning``, ECS deployment
-``IN_PROGRESS``), as AWS does; without an entry they are ready at once.
+Pending-state simulation: ``apply(pending={"rds": 20, "nat": 5, "elb": 8, "ecs": 10,
+"elasticache": 6})`` holds newly created resources of that kind in their transitional
+state for that many seconds (RDS ``creating``, NAT ``pending``, ELB ``provisioning``,
+ECS deployment ``IN_PROGRESS``, ElastiCache ``creating`` and, once deleted,
+``deleting``), as AWS does; without an entry they are ready at once.
+
+The fixes are written for one moto version (``MOTO_VERSION``, the pin of
+``requirements/dev.txt``): ``apply()`` refuses any other, since a fix patches moto's
+internals and could silently stop applying, or break, on another version. After a
+moto upgrade: bump ``MOTO_VERSION`` and run ``python -m tools.local_services.check_fixes``
+(each fix's tests must fail with the fix off).
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
+import re
 import time
 import uuid
 
+MOTO_VERSION = "5.2.5"
+PENDING_KINDS = ("rds", "nat", "elb", "ecs", "elasticache")
+PENDING_ALIASES = {"cache": "elasticache"}  # the kind's former name
 FIXES = []
 _PENDING: dict[str, float] = {}
 _APPLIED: list[str] = []
@@ -30,14 +42,31 @@ def fix(func):
     return func
 
 
+def check_moto_version(version: str | None = None) -> None:
+    """Fail unless moto is the version the fixes were written for (``MOTO_VERSION``)."""
+    if version is None:
+        import moto
+
+        version = moto.__version__
+    if version != MOTO_VERSION:
+        raise RuntimeError(
+            f"the emulator's fixes are written for moto {MOTO_VERSION}, but moto {version} is installed: "
+            f"install moto=={MOTO_VERSION} (requirements/dev.txt), or port the fixes to moto {version} "
+            "(bump MOTO_VERSION, then run python -m tools.local_services.check_fixes)"
+        )
+
+
 def apply(pending: dict[str, float] | None = None) -> list[str]:
     """Install every fix (once per process); return their names.
 
     ``OPENWEBUI_EMULATOR_DISABLE_FIXES`` (``all`` or comma-separated fix names) leaves
-    fixes out: the way to see a test fail on stock moto behaviour.
+    fixes out: the way to see a test fail on stock moto behaviour. Fails (RuntimeError)
+    on a moto version other than ``MOTO_VERSION``.
     """
+    check_moto_version()
     _PENDING.clear()
-    _PENDING.update(pending or {})
+    for kind, seconds in (pending or {}).items():
+        _PENDING[PENDING_ALIASES.get(kind, kind)] = seconds
     disabled = {name.strip() for name in os.environ.get("OPENWEBUI_EMULATOR_DISABLE_FIXES", "").split(",")}
     if not _APPLIED:
         for func in FIXES:
@@ -192,6 +221,132 @@ def rds_instance_creating_then_available(pending):
 
     DBInstance.status = property(_get_status, _set_status)
     DBInstance.endpoint = property(_get_endpoint)
+
+
+def _rds_page(items: list, marker, max_records) -> tuple[list, str | None]:
+    """AWS's Marker/MaxRecords paging (MaxRecords 20..100, default 100)."""
+    from moto.rds.exceptions import InvalidParameterValue
+
+    size = 100 if max_records in (None, "") else int(max_records)
+    if not 20 <= size <= 100:
+        raise InvalidParameterValue(f"Invalid value {size} for MaxRecords. Must be between 20 and 100")
+    start = 0
+    if marker:
+        try:
+            start = int(base64.urlsafe_b64decode(str(marker).encode()).decode())
+        except ValueError as exc:
+            raise InvalidParameterValue(f"Invalid marker: {marker}") from exc
+    end = start + size
+    next_marker = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
+    return items[start:end], next_marker
+
+
+def _rds_value_allowed(param: dict, value: str) -> bool:
+    """Whether ``value`` is within the parameter's AllowedValues (a list, or a range
+    ``min-max`` for integer/float parameters). A formula (``{DBInstanceClassMemory/...}``)
+    is accepted, as AWS evaluates it at boot."""
+    allowed = param.get("AllowedValues")
+    if not allowed or "{" in value:
+        return True
+    data_type = param["DataType"]
+    bounds = re.fullmatch(r"(-?[0-9.]+)-(-?[0-9.]+)", allowed)
+    if data_type in ("integer", "float") and bounds:
+        try:
+            number = int(value) if data_type == "integer" else float(value)
+        except ValueError:
+            return False
+        return float(bounds.group(1)) <= number <= float(bounds.group(2))
+    choices = set(allowed.split(","))
+    if data_type == "list":
+        return all(item.strip() in choices for item in value.split(","))
+    return value in choices
+
+
+@fix
+def rds_parameter_groups_know_engine_defaults(pending):
+    """AWS: a DB parameter group family has engine-default parameters:
+    DescribeEngineDefaultParameters lists them, DescribeDBParameters lists every one of
+    them for a group of the family (merged with the values set on the group, ``Source``
+    ``user``; ``Source=`` filter; Marker/MaxRecords paging), and ModifyDBParameterGroup
+    refuses a name the family does not know, a value outside AllowedValues and a
+    parameter that is not modifiable (InvalidParameterValue). moto: no
+    DescribeEngineDefaultParameters, DescribeDBParameters lists only the values set,
+    ModifyDBParameterGroup takes anything. Broke: amazon.aws.rds_instance_param_group
+    (``params: {rds.force_ssl: 1}`` ended in ``errors``: "not an available parameter").
+    Data: ``rds_engine_defaults.FAMILIES`` (RDS for PostgreSQL 14..17); other families
+    keep moto's behaviour."""
+    import copy
+
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import DBParameterGroupNotFoundError, InvalidParameterCombination, InvalidParameterValue
+    from moto.rds.models import RDSBackend
+    from moto.rds.responses import RDSResponse
+
+    from .rds_engine_defaults import FAMILIES
+
+    def describe_engine_default_parameters(self):
+        family = self.params.get("DBParameterGroupFamily")
+        params, marker = _rds_page(
+            copy.deepcopy(FAMILIES.get(family, [])), self.params.get("Marker"), self.params.get("MaxRecords")
+        )
+        defaults = {"DBParameterGroupFamily": family, "Parameters": params}
+        if marker:
+            defaults["Marker"] = marker
+        return ActionResult({"EngineDefaults": defaults})
+
+    original_describe = RDSResponse.describe_db_parameters
+
+    @functools.wraps(original_describe)
+    def describe_db_parameters(self):
+        name = self.params.get("DBParameterGroupName")
+        groups = self.backend.describe_db_parameter_groups({"db_parameter_group_name": name})
+        if not groups:
+            raise DBParameterGroupNotFoundError(name)
+        group = groups[0]
+        if group.family not in FAMILIES:
+            return original_describe(self)
+        merged = {p["ParameterName"]: copy.deepcopy(p) for p in FAMILIES[group.family]}
+        for param_name, values in group.parameters.items():
+            merged.setdefault(param_name, {"ParameterName": param_name}).update(
+                {k: v for k, v in values.items() if k in ("ParameterValue", "ApplyMethod")}, Source="user"
+            )
+        source = self.params.get("Source")
+        if source and source not in ("user", "system", "engine-default"):
+            raise InvalidParameterValue(f"Invalid source: {source}. Valid values are: user, system, engine-default")
+        items = [p for name_, p in sorted(merged.items()) if not source or p.get("Source") == source]
+        params, marker = _rds_page(items, self.params.get("Marker"), self.params.get("MaxRecords"))
+        result = {"Parameters": params}
+        if marker:
+            result["Marker"] = marker
+        return ActionResult(result)
+
+    original_modify = RDSBackend.modify_db_parameter_group
+
+    @functools.wraps(original_modify)
+    def modify_db_parameter_group(self, db_parameter_group_name, db_parameter_group_parameters):
+        group = self.db_parameter_groups.get(db_parameter_group_name)
+        parameters = list(db_parameter_group_parameters)
+        if group is not None and group.family in FAMILIES:
+            known = {p["ParameterName"]: p for p in FAMILIES[group.family]}
+            for new in parameters:
+                name = new.get("ParameterName")
+                param = known.get(name)
+                if param is None:
+                    raise InvalidParameterValue(f"Could not find parameter with name: {name}")
+                if not param["IsModifiable"]:
+                    raise InvalidParameterValue(f"The parameter {name} cannot be modified.")
+                value = str(new.get("ParameterValue", ""))
+                if not _rds_value_allowed(param, value):
+                    raise InvalidParameterValue(
+                        f"Invalid parameter value: {value} for: {name} allowed values are: {param['AllowedValues']}"
+                    )
+                if param["ApplyType"] == "static" and new.get("ApplyMethod") == "immediate":
+                    raise InvalidParameterCombination("cannot use immediate apply method for static parameter")
+        return original_modify(self, db_parameter_group_name, parameters)
+
+    RDSResponse.describe_engine_default_parameters = describe_engine_default_parameters
+    RDSResponse.describe_db_parameters = describe_db_parameters
+    RDSBackend.modify_db_parameter_group = modify_db_parameter_group
 
 
 # -- EFS ------------------------------------------------------------------------------
@@ -614,20 +769,23 @@ def elasticache_cluster_lists_cache_nodes(pending):
     def cache_nodes(self):
         if not getattr(self, "_fix_show_nodes", False):
             return None
-        return [
-            {
+        creating = _still_pending(self, "elasticache")  # no endpoint until the node is up
+        nodes = []
+        for n in range(1, int(self.num_cache_nodes or 1) + 1):
+            node = {
                 "CacheNodeId": f"{n:04d}",
-                "CacheNodeStatus": "available",
+                "CacheNodeStatus": "creating" if creating else "available",
                 "CacheNodeCreateTime": self.cache_cluster_create_time,
-                "Endpoint": {
-                    "Address": f"{self.cache_cluster_id}.abc123.{n:04d}.use1.cache.amazonaws.com",
-                    "Port": self.port,
-                },
                 "ParameterGroupStatus": "in-sync",
                 "CustomerAvailabilityZone": self.preferred_availability_zone or "us-east-1a",
             }
-            for n in range(1, int(self.num_cache_nodes or 1) + 1)
-        ]
+            if not creating:
+                node["Endpoint"] = {
+                    "Address": f"{self.cache_cluster_id}.abc123.{n:04d}.use1.cache.amazonaws.com",
+                    "Port": self.port,
+                }
+            nodes.append(node)
+        return nodes
 
     CacheCluster.cache_nodes = property(cache_nodes)
     CacheCluster.security_groups = property(
@@ -650,11 +808,32 @@ def elasticache_cluster_lists_cache_nodes(pending):
 
 
 @fix
+def elasticache_creating_then_available(pending):
+    """AWS: a new cache cluster (and a new replication group) is ``creating`` for
+    minutes, its nodes without an endpoint, then ``available``. moto: ``available`` at
+    once. Simulated for ``pending["elasticache"]`` seconds (default 0), so
+    community.aws.elasticache's ``wait`` path is exercised."""
+    from moto.elasticache.models import CacheCluster, ReplicationGroup
+
+    for cls, attribute in ((CacheCluster, "cache_cluster_status"), (ReplicationGroup, "status")):
+        _wrap_init(cls, lambda self, *a, **k: _stamp(self))
+
+        def _get(self, _attribute=attribute):
+            value = self.__dict__.get(f"_fix_{_attribute}")
+            return "creating" if value == "available" and _still_pending(self, "elasticache") else value
+
+        def _set(self, value, _attribute=attribute):
+            self.__dict__[f"_fix_{_attribute}"] = value
+
+        setattr(cls, attribute, property(_get, _set))
+
+
+@fix
 def elasticache_deleted_cluster_goes_away(pending):
     """AWS: a deleted cache cluster is ``deleting`` for a while and then gone
     (CacheClusterNotFound). moto: ``deleting`` forever. Broke: community.aws.elasticache
     ``state: absent`` with ``wait`` (its waiter has no timeout: the run hangs). Held for
-    ``pending["cache"]`` seconds (default 0)."""
+    ``pending["elasticache"]`` seconds (default 0)."""
     from moto.elasticache.models import ElastiCacheBackend
 
     delete = ElastiCacheBackend.delete_cache_cluster
@@ -671,7 +850,7 @@ def elasticache_deleted_cluster_goes_away(pending):
         now = time.monotonic()
         for name, cluster in list(self.cache_clusters.items()):
             deleted = getattr(cluster, "_fix_deleted", None)
-            if deleted is not None and now >= deleted + float(_PENDING.get("cache", 0)):
+            if deleted is not None and now >= deleted + float(_PENDING.get("elasticache", 0)):
                 del self.cache_clusters[name]
         return describe(self, cache_cluster_id)
 
@@ -870,27 +1049,82 @@ def iam_actions_use_the_iam_service_prefix(pending):
 # -- S3 bucket policies ------------------------------------------------------------------
 
 
+# The request context the emulator can vouch for: AWS's endpoints are HTTPS (the
+# emulator's clients reach it through the project's TLS proxy or as if they did).
+_REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def _like(pattern: str, value: str) -> bool:
+    """IAM's ``StringLike``: ``*`` any run of characters, ``?`` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+_STRING_TESTS = {
+    "StringEquals": lambda want, got: want == got,
+    "StringEqualsIgnoreCase": lambda want, got: want.lower() == got.lower(),
+    "StringLike": _like,
+    "ArnEquals": lambda want, got: want == got,
+    "ArnLike": _like,
+    "Bool": lambda want, got: want.lower() == got.lower(),
+}
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+}
+
+
 def _condition_holds(conditions: dict, context: dict) -> bool:
-    """False when a condition key is missing from the request context (AWS: such a
-    condition does not hold, except with ``...IfExists`` and ``Null`` operators)."""
-    for operator, keys in conditions.items():
-        if operator.endswith("IfExists") or operator == "Null":
-            continue
-        if any(key not in context for key in keys):
+    """Whether a statement's ``Condition`` holds for a request with this context (AWS's
+    rules: every operator block and every key in it must hold; a key holds when the
+    request's value matches any of the listed values, or, for a negated operator, none
+    of them). A key missing from the context makes its condition fail, except with
+    ``...IfExists`` (holds) and ``Null`` (tests exactly that); an operator this
+    evaluator does not know (``Numeric*``, ``Date*``, ``IpAddress``, ``ForAnyValue:``...)
+    makes the condition fail, as does an unknown key."""
+    for raw_operator, keys in conditions.items():
+        operator = raw_operator[: -len("IfExists")] if raw_operator.endswith("IfExists") else raw_operator
+        if_exists = operator != raw_operator
+        if not isinstance(keys, dict):
             return False
+        for key, wanted in keys.items():
+            wanted = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+            present = key in context
+            if operator == "Null" and not if_exists:
+                if not any((w.lower() == "true") != present for w in wanted):
+                    return False
+                continue
+            if not present:
+                if if_exists:
+                    continue
+                return False
+            got = str(context[key])
+            if operator in _STRING_TESTS:
+                holds = any(_STRING_TESTS[operator](w, got) for w in wanted)
+            elif operator in _NEGATED:
+                holds = not any(_STRING_TESTS[_NEGATED[operator]](w, got) for w in wanted)
+            else:
+                return False
+            if not holds:
+                return False
     return True
 
 
 @fix
 def bucket_policy_statement_with_unmet_condition_does_not_apply(pending):
-    """AWS: a bucket policy statement whose ``Condition`` does not hold does not apply to
-    the request. moto: evaluates bucket policies without any condition context and
-    ignores operators it does not know (``Bool``), so the statement applies anyway.
-    Broke: the storage layer's TLS-only policy (``Deny`` when ``aws:SecureTransport`` is
-    false) made moto refuse every object request: Open WebUI could not upload a file.
-    With the fix, conditioned statements of a bucket policy do not apply (the emulator
-    knows no condition keys: it serves HTTP in place of AWS's HTTPS endpoints); the policy
-    document itself is checked by the storage layer's molecule verify."""
+    """AWS: a bucket policy statement applies to a request only when its ``Condition``
+    holds in the request's context. moto: evaluates bucket policies without any
+    condition context and ignores operators it does not know (``Bool``), so the
+    statement applies anyway. Broke: the storage layer's TLS-only policy (``Deny`` when
+    ``aws:SecureTransport`` is false) made moto refuse every object request: Open WebUI
+    could not upload a file. With the fix, conditions are evaluated (``_condition_holds``)
+    in the context of an HTTPS request (``_REQUEST_CONTEXT``), as every request to AWS's
+    S3 endpoints the stack uses is: a ``Deny`` on ``aws:SecureTransport`` ``false`` does
+    not apply, one on ``true`` does; a condition on a key the emulator cannot know
+    does not hold. Statements that apply are handed to moto without their condition."""
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.s3.models import FakeBucket
 
@@ -899,7 +1133,11 @@ def bucket_policy_statement_with_unmet_condition_does_not_apply(pending):
             return PermissionResult.NEUTRAL
         document = json.loads(self.policy)
         statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-        applying = [s for s in statements if _condition_holds(s.get("Condition") or {}, {})]
+        applying = [
+            {k: v for k, v in s.items() if k != "Condition"}
+            for s in statements
+            if _condition_holds(s.get("Condition") or {}, _REQUEST_CONTEXT)
+        ]
         if not applying:
             return PermissionResult.NEUTRAL
         return IAMPolicy(json.dumps({**document, "Statement": applying})).is_action_permitted(action, resource)

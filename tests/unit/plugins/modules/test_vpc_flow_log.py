@@ -36,9 +36,10 @@ EXISTING = dict(
 )
 
 
-def test_matches_by_resource_traffic_and_destination():
+def test_matches_by_resource_and_destination():
     assert vpc_flow_log.matches(EXISTING, PARAMS)
-    assert not vpc_flow_log.matches(EXISTING, dict(PARAMS, traffic_type="REJECT"))
+    # the traffic type is an immutable setting of the same flow log, not part of its identity
+    assert vpc_flow_log.matches(EXISTING, dict(PARAMS, traffic_type="REJECT"))
     assert not vpc_flow_log.matches(EXISTING, dict(PARAMS, log_group_name="/other"))
     assert not vpc_flow_log.matches(EXISTING, dict(PARAMS, resource_id="vpc-2"))
 
@@ -60,6 +61,10 @@ def test_immutable_differences_are_named():
         "deliver_logs_permission_arn",
         "max_aggregation_interval",
     ]
+
+
+def test_traffic_type_is_an_immutable_difference():
+    assert vpc_flow_log.immutable_differences(EXISTING, dict(PARAMS, traffic_type="REJECT")) == ["traffic_type"]
 
 
 def test_create_request_cloudwatch_with_tags():
