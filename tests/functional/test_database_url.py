@@ -434,7 +434,7 @@ def test_changes_restore_and_diff(ansible, aws):
 def test_kms_key(ansible, aws, emulator):
     secretsmanager, connection = aws
     kms = emulator.client("kms")
-    first, second = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+    first, second = (kms.create_key()["KeyMetadata"]["Arn"] for _index in range(2))
     name = "dburl/kms"
     args = dict(connection, secret_name=name, user="u", password="pw", host="db", database="d", kms_key_id=first)
     run = ansible.module(MODULE, args)

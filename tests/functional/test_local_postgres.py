@@ -40,7 +40,7 @@ def test_the_default_flavour_is_the_major_version_prod_deploys(postgres_pgserver
     for path in (REPO / "inventories/prod").rglob("*.yml"):
         prod = (yaml.safe_load(path.read_text()) or {}).get("database_engine_version", prod)
     assert DEFAULT_FLAVOUR == "pgserver"
-    assert postgres_pgserver.server_version.split(".")[0] == str(prod).split(".")[0] == "16"
+    assert postgres_pgserver.server_version.split(".", maxsplit=1)[0] == str(prod).split(".", maxsplit=1)[0] == "16"
 
 
 def test_versions_of_each_flavour(server):

@@ -6,6 +6,7 @@ Runs after the e2e and secret-leak tests (file order): the last test rolls out a
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -72,6 +73,46 @@ def test_verify_finds_a_database_open_to_an_address_range(local_stack):
         ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[rule])
     assert run.rc != 0
     assert f"{STACK}-database admits addresses (0.0.0.0/0), not only {STACK}-app" in run.output
+
+
+def test_verify_finds_a_database_that_accepts_plain_text(local_stack):
+    rds = local_stack.client("rds")
+    group = f"{STACK}-postgres16"
+    off = [{"ParameterName": "rds.force_ssl", "ParameterValue": "0", "ApplyMethod": "immediate"}]
+    rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=off)
+    try:
+        run = local_stack.playbook("playbooks/verify.yml")
+    finally:
+        on = [{**off[0], "ParameterValue": "1"}]
+        rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=on)
+    assert run.rc != 0
+    expected = f"the database accepts plain-text connections: rds.force_ssl is 0 in its parameter group {group}"
+    assert expected in run.output
+
+
+def test_a_misspelt_database_parameter_fails_the_database_layer(local_stack):
+    run = local_stack.playbook("site.yml", "--tags", "database", "-e", '{"database_parameters": {"rds.force_sll": 1}}')
+    assert run.rc != 0
+    text = ANSI.sub("", run.output)
+    assert "database_parameters: the parameter group openwebui-local-postgres16 (postgres16) did not take" in text
+    assert "rds.force_sll" in text
+    failed = TASK.findall(text.split("fatal: [localhost]")[0])[-1]
+    assert failed[1] == "Fail when a parameter could not be set (before the instance is created)"
+
+
+def test_the_flow_log_group_is_encrypted_with_a_key_only_the_stack_log_groups_may_use(local_stack):
+    key = local_stack.client("kms").describe_key(KeyId=f"alias/{STACK}")["KeyMetadata"]
+    groups = local_stack.client("logs").describe_log_groups(logGroupNamePrefix=f"/{STACK}/")["logGroups"]
+    encryption = {group["logGroupName"]: group.get("kmsKeyId") for group in groups}
+    assert encryption == {f"/{STACK}/vpc-flow-logs": key["Arn"], f"/{STACK}/ecs/open-webui": key["Arn"]}
+    policy = json.loads(local_stack.client("kms").get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    (logs,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}]
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:"
+    assert logs["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": [f"{arn}/{STACK}/ecs/open-webui", f"{arn}/{STACK}/vpc-flow-logs"]
+        }
+    }
 
 
 def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
