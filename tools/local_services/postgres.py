@@ -325,28 +325,33 @@ class LocalPostgres:
             start_new_session=True,
             **self._run_as(),
         )
-        # The proxy runs as this process's user (it may read the venv's interpreter, which
-        # the server's user may not); it reaches the socket as root does, or as its owner.
-        self._proxy = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tools.local_services.tls_proxy",
-                "--listen-port",
-                str(port),
-                "--socket",
-                str(socket_dir / f".s.PGSQL.{backend_port}"),
-                "--cert",
-                str(cert_file),
-                "--key",
-                str(key_file),
-            ],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        try:
+            # The proxy runs as this process's user (it may read the venv's interpreter, which
+            # the server's user may not); it reaches the socket as root does, or as its owner.
+            self._proxy = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.local_services.tls_proxy",
+                    "--listen-port",
+                    str(port),
+                    "--socket",
+                    str(socket_dir / f".s.PGSQL.{backend_port}"),
+                    "--cert",
+                    str(cert_file),
+                    "--key",
+                    str(key_file),
+                ],
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            log.close()
+            self.stop()
+            raise
         log.close()
         self._socket_dir, self._backend_port = socket_dir, backend_port
         self.info = PostgresInfo(
@@ -424,8 +429,9 @@ class LocalPostgres:
         return False
 
     def stop(self, timeout: float = 30) -> None:
-        stop_pid(self.info.proxy_pid if self.info else None, timeout)
-        stop_pid(self.info.pid if self.info else None, timeout)
+        # By the processes themselves: a start that failed half-way has no info yet.
+        for proc in (self._proxy, self._proc):
+            stop_pid(proc.pid if proc is not None else None, timeout)
         for proc in (self._proxy, self._proc):
             if proc is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
