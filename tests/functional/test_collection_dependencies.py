@@ -26,9 +26,10 @@ FQCN = re.compile(r"(?<![\w.-])([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\.([a-z][a-z0
 
 
 def installed_collections() -> set[str]:
-    root = Path(next(iter(ansible_collections.__path__)))
+    """Every collection on ``ansible_collections``' path (the ansible package's, this checkout's)."""
     return {
         f"{ns.name}.{coll.name}"
+        for root in map(Path, ansible_collections.__path__)
         for ns in root.iterdir()
         if ns.is_dir() and not ns.name.startswith("_")
         for coll in ns.iterdir()

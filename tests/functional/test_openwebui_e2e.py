@@ -324,7 +324,8 @@ def test_database_url_percent_encodes_the_password(deployment):
     """DATABASE_URL as the database role stored it: every URL-special character of the app
     role's password encoded, so that the URL logs in (Open WebUI's /health/db proves it too)."""
     pg = deployment.stack.services.state["postgres"]
-    url = database_url(APP_USER, deployment.stack.app_password, pg["host"], pg["port"], DB_NAME)
+    # As in prod, the stored URL asks for TLS (the local PostgreSQL takes nothing else).
+    url = database_url(APP_USER, deployment.stack.app_password, pg["host"], pg["port"], DB_NAME) + "?sslmode=require"
     assert set(PASSWORD_SPECIALS) <= set(deployment.stack.app_password)
     # Compared as booleans: a failing assertion must not print the URLs (they hold the password).
     encoded_as_quote = deployment.rendered["DATABASE_URL"] == url

@@ -109,7 +109,7 @@ def test_the_flow_log_group_is_encrypted_with_a_key_only_the_stack_log_groups_ma
     (logs,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}]
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:"
     assert logs["Condition"] == {
-        "ArnEquals": {
+        "ArnLike": {
             "kms:EncryptionContext:aws:logs:arn": [f"{arn}/{STACK}/ecs/open-webui", f"{arn}/{STACK}/vpc-flow-logs"]
         }
     }
