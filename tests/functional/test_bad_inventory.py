@@ -199,6 +199,18 @@ def _since(emulator, start: float) -> list[dict]:
     return [r for r in emulator.requests() if r["t"] >= start - 0.5]
 
 
+def _settled(emulator, quiet: float = 1.5, limit: float = 60) -> None:
+    """Wait until the emulator has had no new request for ``quiet`` seconds: a killed run's
+    module may have a request in flight, logged only once the emulator has answered it."""
+    deadline = time.time() + limit
+    count, since = len(emulator.requests()), time.time()
+    while time.time() - since < quiet and time.time() < deadline:
+        time.sleep(0.2)
+        now = len(emulator.requests())
+        if now != count:
+            count, since = now, time.time()
+
+
 def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
     """``site.yml`` with the case's overrides; stopped at once if the emulator gets a request."""
     extra = tmp_dir / f"{case.id}.json"
@@ -225,6 +237,7 @@ def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
             # Past preflight already (the case has failed): do not deploy the stack.
             if _since(emulator, start) or time.time() - start > 600:
                 runs.kill(proc, marker)
+                _settled(emulator)  # what it had in flight is charged to this run, not the next
     return Outcome(proc.returncode, stdout + stderr, _failures(stdout), start, time.time())
 
 

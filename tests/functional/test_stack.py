@@ -152,26 +152,35 @@ def _gone(stack, arn: str) -> bool:
     return ":kms:" in arn and ":key/" in arn
 
 
+def _every(client, operation: str, key: str, **params) -> list:
+    """Every item of a listing, through all its pages (AWS pages GetResources at 100 tags)."""
+    if client.can_paginate(operation):
+        return client.get_paginator(operation).paginate(**params).build_full_result().get(key, [])
+    return getattr(client, operation)(**params)[key]
+
+
 def leftovers(stack) -> dict[str, list[str]]:
     """What the emulator still holds of the stack, by tag and by name, per kind."""
     prefix = STACK
     found: dict[str, list[str]] = {}
     tagging = stack.client("resourcegroupstaggingapi")
-    tagged = tagging.get_resources(TagFilters=[{"Key": "Stack", "Values": [prefix]}])["ResourceTagMappingList"]
+    tagged = _every(
+        tagging, "get_resources", "ResourceTagMappingList", TagFilters=[{"Key": "Stack", "Values": [prefix]}]
+    )
     found["tagged"] = [r["ResourceARN"] for r in tagged if not _gone(stack, r["ResourceARN"])]
     found["iam roles"] = [
-        r["RoleName"] for r in stack.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)
+        r["RoleName"] for r in _every(stack.client("iam"), "list_roles", "Roles") if r["RoleName"].startswith(prefix)
     ]
-    found["secrets"] = [s["Name"] for s in stack.client("secretsmanager").list_secrets()["SecretList"]]
+    found["secrets"] = [s["Name"] for s in _every(stack.client("secretsmanager"), "list_secrets", "SecretList")]
     found["log groups"] = [
         g["logGroupName"]
-        for g in stack.client("logs").describe_log_groups()["logGroups"]
+        for g in _every(stack.client("logs"), "describe_log_groups", "logGroups")
         if prefix in g["logGroupName"]
     ]
     kms = stack.client("kms")
     found["kms keys not pending deletion"] = [
         k["KeyId"]
-        for k in kms.list_keys()["Keys"]
+        for k in _every(kms, "list_keys", "Keys")
         if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
     ]
     found["vpcs"] = [v["VpcId"] for v in stack.client("ec2").describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
@@ -196,8 +205,8 @@ def leftovers(stack) -> dict[str, list[str]]:
         ]
         if c["status"] == "ACTIVE"
     ]
-    found["alarms"] = [a["AlarmName"] for a in stack.client("cloudwatch").describe_alarms()["MetricAlarms"]]
-    found["topics"] = [t["TopicArn"] for t in stack.client("sns").list_topics()["Topics"]]
+    found["alarms"] = [a["AlarmName"] for a in _every(stack.client("cloudwatch"), "describe_alarms", "MetricAlarms")]
+    found["topics"] = [t["TopicArn"] for t in _every(stack.client("sns"), "list_topics", "Topics")]
     found["backup plans"] = [p["BackupPlanName"] for p in stack.client("backup").list_backup_plans()["BackupPlansList"]]
     found["backup vaults"] = [
         v["BackupVaultName"] for v in stack.client("backup").list_backup_vaults()["BackupVaultList"]
