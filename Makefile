@@ -66,8 +66,10 @@ molecule: venv
 molecule-all: venv
 	$(BIN)/python -m tools.run_molecule
 
-# The deploy benchmark, on demand (not part of `make test`): writes bench/RESULTS.md.
-#   make bench RUNS=5    (default 3 runs; BENCH_ARGS=--quick skips the pending phase)
+# The deploy benchmark, on demand (not part of `make test`): the collection and the Terraform
+# peer side by side in every run; writes bench/RESULTS.md and appends a line to its History.
+#   make bench RUNS=5    (default 3 runs; BENCH_ARGS=--quick skips the pending phase and the
+#                         Terraform peer, BENCH_ARGS=--no-terraform the peer only)
 bench: venv
 	$(BIN)/python -m bench $(if $(RUNS),--runs $(RUNS),) $(BENCH_ARGS)
 

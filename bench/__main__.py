@@ -1,11 +1,15 @@
-"""The deploy benchmark (issue 9): ``make bench`` / ``python -m bench [--runs N] [--quick]``.
+"""The deploy benchmark (issues 9, 16): ``make bench`` / ``python -m bench [--runs N] [--quick]``.
 
 Each run, on the local emulator:
 
 1. ``site.yml -i inventories/local``: first deploy, then the no-change re-run, then
    ``playbooks/destroy.yml -e openwebui_destroy_data=true`` (one emulator);
-2. ``bench/floor.py`` (plain boto3: the same create calls) on a fresh emulator;
-3. the first deploy again on a fresh emulator that holds resources in their pending
+2. the Terraform peer (``--terraform-peer``: its ``bench.sh`` starts a fresh emulator of
+   its own and times a first ``terraform apply``, a no-change apply and a destroy of the
+   same stack), right after the collection's three phases so both sides of the
+   deploy/apply ratios run in the same minutes (``--no-terraform`` skips it);
+3. ``bench/floor.py`` (plain boto3: the same create calls) on a fresh emulator;
+4. the first deploy again on a fresh emulator that holds resources in their pending
    state (``--pending``), whose extra time is the deploy's waiting cost.
 
 It writes raw outputs under ``bench/out/`` and the report to ``bench/RESULTS.md``.
@@ -27,7 +31,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import stats
+from bench import history, stats
+from bench import terraform as peer
 from tools.local_services import LocalServices, install_signal_handlers
 from tools.local_services.emulator import parse_pending
 from tools.make_local import recap
@@ -40,7 +45,8 @@ DEFAULT_PENDING = "rds=40,nat=12,elb=15,ecs=20,elasticache=15"
 INVENTORY = ("-i", "inventories/local")
 DEPLOY = ("site.yml", *INVENTORY)
 DESTROY = ("playbooks/destroy.yml", *INVENTORY, "-e", "openwebui_destroy_data=true")
-GOALS = {"deploy": 10.0, "rerun": 5.0, "waiting": 1.15}
+GOALS = {"deploy": 10.0, "rerun": 5.0, "deploy_tf": 1.0, "rerun_tf": 1.0, "waiting": 1.1}
+PHASES = ("deploy", "terraform", "floor", "pending")
 
 
 # -- the waits of a deploy and their real dependencies ----------------------------------
@@ -49,18 +55,19 @@ GOALS = {"deploy": 10.0, "rerun": 5.0, "waiting": 1.15}
 def waits_of(pending: dict[str, float], nat_gateways: int = 2) -> tuple[dict[str, float], dict[str, list[str]]]:
     """The pending resources of a first deploy of inventories/local and what waits on what.
 
-    ElastiCache, held ``creating`` too (moto_fixes.elasticache_creating_then_available),
-    is not counted in this floor yet.
     The ECS rollout cannot finish before the database answers (the database role's SQL
     steps and the DATABASE_URL secret need its endpoint), the load balancer is active
     (targets register and pass health checks) and the NAT gateways route the private
-    subnets out (tasks pull their image and secrets through them: no VPC endpoints).
+    subnets out (tasks pull their image and secrets through them: no VPC endpoints), and
+    the Redis cluster answers (its URL secret needs its endpoint; held ``creating`` by
+    moto_fixes.elasticache_creating_then_available).
     """
     durations: dict[str, float] = {}
     for index in range(nat_gateways):
         durations[f"nat{index + 1}"] = float(pending.get("nat", 0))
     durations["rds"] = float(pending.get("rds", 0))
     durations["elb"] = float(pending.get("elb", 0))
+    durations["cache"] = float(pending.get("elasticache", pending.get("cache", 0)))
     durations["ecs"] = float(pending.get("ecs", 0))
     after = {"ecs": [name for name in durations if name != "ecs"]}
     return durations, after
@@ -185,7 +192,25 @@ def services_for(outdir: Path, *, pending: str = "", with_postgres: bool = True)
     return services
 
 
-def one_run(index: int, out: Path, pending: str, phases: set[str]) -> dict:
+def git_info() -> dict[str, str | bool]:
+    """Short commit and subject of the checkout, and whether tracked files differ from it."""
+
+    def git(*args: str) -> str:
+        try:
+            proc = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        except OSError:
+            return ""
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD") or "?",
+        "subject": git("log", "-1", "--format=%s"),
+        "dirty": bool(status),
+    }
+
+
+def one_run(index: int, out: Path, pending: str, phases: set[str], terraform_peer: Path | None = None) -> dict:
     rundir = out / f"run-{index}"
     rundir.mkdir(parents=True, exist_ok=True)
     result: dict = {"run": index}
@@ -199,6 +224,12 @@ def one_run(index: int, out: Path, pending: str, phases: set[str]) -> dict:
                 result["destroy"] = Phase(services, rundir, "destroy").playbook(DESTROY)
         finally:
             services.stop()
+    if "terraform" in phases and terraform_peer is not None:
+        summary, tf_phases = peer.run_peer(terraform_peer, REPO, rundir / "terraform")
+        result["terraform"] = summary
+        result.update(tf_phases)
+        status = "ok" if summary["rc"] == 0 else f"FAILED (exit {summary['rc']}, see {summary['log']})"
+        print(f"    {'terraform':8} {summary['seconds']:7.1f} s  {summary['line'] or '-'}  {status}", flush=True)
     if "floor" in phases:
         services = services_for(rundir, with_postgres=False)
         try:
@@ -306,7 +337,15 @@ def _keyed(tasks: list[dict]) -> dict[tuple[str, str, int], dict]:
 
 
 # Modules whose tasks wait on a resource the emulator holds pending (see bench/README.md).
-WAIT_MODULES = ("ec2_vpc_nat_gateway", "rds_instance", "rds_instance_info", "elb_application_lb", "ecs_service_info")
+WAIT_MODULES = (
+    "ec2_vpc_nat_gateway",
+    "rds_instance",
+    "rds_instance_info",
+    "elasticache",
+    "elasticache_info",
+    "elb_application_lb",
+    "ecs_service_info",
+)
 # Above this share of the critical path, the other tasks' time difference makes the
 # whole-deploy waiting cost meaningless (load changed between the two deploys).
 NOISE_SHARE = 0.10
@@ -349,7 +388,60 @@ def fixed_sleeps(run: dict) -> dict[str, float]:
     }
 
 
-def report(runs: list[dict], meta: dict) -> str:
+def terraform_notes(runs: list[dict], meta: dict) -> list[str]:
+    """What the Terraform peer did in these runs: skipped (why), failed (where), clean or not."""
+    info = meta.get("terraform") or {}
+    if info.get("skipped"):
+        return [f"Terraform peer not run: {info['skipped']}."]
+    ran = [run for run in runs if "terraform" in run]
+    if not ran:
+        return []
+    first = ran[0]["terraform"]
+    lines = [
+        f"Terraform peer: `{info.get('peer', 'bench.sh')}` (its own fresh emulator, no PostgreSQL; times from "
+        "its result.json, requests = its request log's lines)"
+        + (f", {first['resources']} resources in state after the apply" if first.get("resources") else "")
+        + f"; the whole script took {stats.fmt_cell([run['terraform']['seconds'] for run in ran])} s per run "
+        "(init, certificate, emulator start included)."
+    ]
+    noop = [run["tf_noop"] for run in ran if "tf_noop" in run]
+    if noop:
+        clean = sum(1 for phase in noop if not phase.get("changes") and phase["rc"] == 0)
+        lines[0] += f" The no-change apply planned no change in {clean} of {len(noop)} run(s)."
+    for run in ran:
+        summary = run["terraform"]
+        if summary["rc"] != 0:
+            where = [p for p in ("tf_apply", "tf_noop", "tf_destroy") if run.get(p, {}).get("rc")]
+            detail = ", ".join(
+                p
+                + (f" ({run[p]['changes']} changes planned)" if run[p].get("changes") else "")
+                + (f" ({run[p]['left']} resources left)" if run[p].get("left") else "")
+                for p in where
+            )
+            lines.append(
+                f"Run {run['run']}: the Terraform peer failed (exit {summary['rc']}"
+                + (f"; {detail}" if detail else "; before its timed phases")
+                + f"): {summary.get('error', '')} (see {summary.get('dir') or summary['log']})."
+            )
+    return lines
+
+
+def terraform_goal(
+    label: str, runs: list[dict], ours: str, theirs: str, goal: float, meta: dict
+) -> tuple[str, str, str, str]:
+    """A goal row of one of our phases against the peer's, paired per run."""
+    a, b = paired(runs, ours, theirs)
+    if a:
+        r = stats.ratio(a, b)
+        return (label, stats.fmt_ratio(r), f"<= {goal:g}x", _met(r, goal))
+    info = meta.get("terraform") or {}
+    why = "skipped" if info.get("skipped") else "no run where both succeeded"
+    if not info and not any("terraform" in run for run in runs):
+        why = "the peer did not run"
+    return (label, "-", f"<= {goal:g}x", f"not measured ({why})")
+
+
+def report(runs: list[dict], meta: dict, history_rows: list[str] | None = None) -> str:
     deploy, floor_d = paired(runs, "deploy", "floor")
     rerun, floor_r = paired(runs, "rerun", "floor")
     base, pend = paired(runs, "deploy", "pending")
@@ -386,6 +478,9 @@ def report(runs: list[dict], meta: dict) -> str:
         ("first deploy (site.yml)", "deploy"),
         ("no-change re-run", "rerun"),
         ("destroy (openwebui_destroy_data=true)", "destroy"),
+        ("terraform apply (peer: first deploy)", "tf_apply"),
+        ("terraform no-change apply (peer)", "tf_noop"),
+        ("terraform destroy (peer)", "tf_destroy"),
         ("boto3 floor (bench/floor.py)", "floor"),
         (f"first deploy, pending {meta['pending']}", "pending"),
     ]:
@@ -412,6 +507,8 @@ def report(runs: list[dict], meta: dict) -> str:
     ]
     if rerun_clean:
         lines += ["", f"No-change re-run reported changed=0 in {sum(rerun_clean)} of {len(rerun_clean)} run(s)."]
+    for note in terraform_notes(runs, meta):
+        lines += ["", note]
 
     lines += ["", "## Goals", ""]
     goal_rows = []
@@ -424,6 +521,15 @@ def report(runs: list[dict], meta: dict) -> str:
         r = stats.ratio(rerun, floor_r)
         goal_rows.append(
             ("no-change re-run / floor", stats.fmt_ratio(r), f"<= {GOALS['rerun']:g}x", _met(r, GOALS["rerun"]))
+        )
+    if deploy or rerun or any("deploy" in run for run in runs):
+        goal_rows.append(
+            terraform_goal("first deploy / terraform apply", runs, "deploy", "tf_apply", GOALS["deploy_tf"], meta)
+        )
+        goal_rows.append(
+            terraform_goal(
+                "no-change re-run / terraform no-change apply", runs, "rerun", "tf_noop", GOALS["rerun_tf"], meta
+            )
         )
     if base:
         both = [run for run in runs if all(p in run and run[p]["rc"] == 0 for p in ("deploy", "pending"))]
@@ -466,8 +572,7 @@ def report(runs: list[dict], meta: dict) -> str:
             "",
             f"References: critical path {crit:g} s ({' -> '.join(f'{n} {durations[n]:g}' for n in chain)}); "
             f"sum of all pending times {total_wait:g} s ({', '.join(f'{n} {d:g}' for n, d in durations.items())}); "
-            f"wait tasks / sum: {stats.fmt_ratio(stats.ratio(in_tasks, [total_wait] * len(in_tasks)))}. "
-            "ElastiCache's pending time applies to deletion only and is not a wait of the deploy.",
+            f"wait tasks / sum: {stats.fmt_ratio(stats.ratio(in_tasks, [total_wait] * len(in_tasks)))}.",
         ]
         grown = waiting_by_task(next(run for run in runs if "pending" in run and "deploy" in run))
         if grown:
@@ -481,6 +586,7 @@ def report(runs: list[dict], meta: dict) -> str:
                 ),
             ]
 
+    lines += ["", *history.section(history_rows or [])]
     lines += ["", "## Requests: playbook vs floor (first deploy)", ""]
     first = next((run for run in runs if "deploy" in run and "floor" in run), None)
     if first:
@@ -584,21 +690,78 @@ def write_requests_md(run: dict, path: Path) -> None:
     path.write_text(text + "\n")
 
 
+def history_row(runs: list[dict], meta: dict) -> str:
+    """This invocation's line of the History section (medians over the runs)."""
+
+    def median(phase: str) -> float | None:
+        values = series(runs, phase)
+        return stats.summary(values)[0] if values else None
+
+    def ratio(a: str, b: str) -> float | None:
+        ours, theirs = paired(runs, a, b)
+        return stats.summary(stats.ratio(ours, theirs))[0] if ours else None
+
+    git = meta.get("git") or {}
+    return history.row(
+        date=meta["date"],
+        commit=str(git.get("commit", "?")) + (" (dirty)" if git.get("dirty") else ""),
+        subject=str(git.get("subject", "")),
+        runs=meta["runs"],
+        medians={phase: median(phase) for phase in ("deploy", "rerun", "tf_apply", "tf_noop")},
+        ratios={"deploy": ratio("deploy", "tf_apply"), "rerun": ratio("rerun", "tf_noop")},
+        load=meta["machine"]["load_start"],
+    )
+
+
+def kept_history(path: Path) -> list[str]:
+    """The History lines of the RESULTS.md being replaced."""
+    return history.existing_rows(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs (median, min-max); default 3")
-    parser.add_argument("--quick", action="store_true", help="skip the pending phase (checks the harness)")
-    parser.add_argument("--phases", default="deploy,floor,pending", help="comma-separated subset")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the pending phase and the Terraform peer (checks the harness)"
+    )
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--pending", default=DEFAULT_PENDING, help=f"simulated provisioning; default {DEFAULT_PENDING}")
+    parser.add_argument("--no-terraform", action="store_true", help="skip the Terraform peer")
+    parser.add_argument(
+        "--terraform-peer",
+        type=Path,
+        default=peer.default_peer(REPO),
+        help="the peer's bench.sh; default $BENCH_TERRAFORM_PEER, else ../shared/peers/terraform/bench.sh",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--results", type=Path, default=REPO / "bench" / "RESULTS.md")
     parser.add_argument("--report-only", action="store_true", help="re-write RESULTS.md from <out>/results.json")
     args = parser.parse_args(argv)
+    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
+    unknown = sorted(phases - set(PHASES))
+    if unknown:
+        parser.error(f"--phases: unknown phase(s) {', '.join(unknown)}; choose from {', '.join(PHASES)}")
+    if args.runs < 1:
+        parser.error(f"--runs: must be at least 1, got {args.runs}")
+    try:
+        parse_pending(args.pending)
+    except ValueError as exc:
+        parser.error(f"--pending: {exc}")
     if args.report_only:
         saved = json.loads((args.out / "results.json").read_text())
-        args.results.write_text(report(saved["runs"], saved["meta"]))
+        args.results.write_text(report(saved["runs"], saved["meta"], kept_history(args.results)))
         return 0
-    phases = set(args.phases.split(",")) - ({"pending"} if args.quick else set())
+    if args.quick:
+        phases -= {"pending", "terraform"}
+    terraform: dict = {"peer": str(args.terraform_peer)}
+    if args.no_terraform:
+        phases.discard("terraform")
+    if "terraform" not in phases:
+        terraform["skipped"] = "--no-terraform" if args.no_terraform else "not among the phases (--phases/--quick)"
+    elif reason := peer.skip_reason(args.terraform_peer):
+        terraform["skipped"] = reason
+        phases.discard("terraform")
+        print(f"==> the Terraform peer is skipped: {reason}", flush=True)
     load = os.getloadavg()
     meta = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -609,14 +772,18 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions(),
         "loaded": load[0] > 0.5 * (os.cpu_count() or 1),
         "phases": sorted(phases),
+        "terraform": terraform,
+        "git": git_info(),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = [one_run(i, args.out, args.pending, phases) for i in range(1, args.runs + 1)]
+    tf_peer = args.terraform_peer if "terraform" in phases else None
+    runs = [one_run(i, args.out, args.pending, phases, tf_peer) for i in range(1, args.runs + 1)]
     meta["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     (args.out / "results.json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
     if runs and "deploy" in runs[0]:
         write_requests_md(runs[0], args.out / f"run-{runs[0]['run']}" / "requests.md")
-    args.results.write_text(report(runs, meta))
+    rows = [*kept_history(args.results), history_row(runs, meta)]
+    args.results.write_text(report(runs, meta, rows))
     print(f"==> {args.results.relative_to(REPO) if args.results.is_relative_to(REPO) else args.results}")
     failed = [f"run {r['run']} {p}" for r in runs for p, v in r.items() if isinstance(v, dict) and v.get("rc")]
     if failed:

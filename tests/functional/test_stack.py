@@ -45,6 +45,32 @@ def test_changed_tasks_parses_the_default_callback():
     ]
 
 
+def _first(tasks: list[tuple[str, str]], role: str, prefix: str) -> int:
+    """Index of the first task of ``role`` whose name starts with ``prefix``."""
+    found = [i for i, (r, name) in enumerate(tasks) if r.endswith("." + role) and name.startswith(prefix)]
+    assert found, f"no task {role} : {prefix}... in the deploy"
+    return found[0]
+
+
+def test_the_deploy_creates_the_long_resources_early_and_waits_for_them_late(local_stack):
+    """The RDS instance and the Redis cluster are created without waiting; the layers that do
+    not need them run before the deploy waits for either (their provisioning overlaps)."""
+    text = ANSI.sub("", local_stack.deploy.stdout)
+    tasks = [(m.group("role") or "", m.group("name")) for m in TASK.finditer(text)]
+    create_db = _first(tasks, "database", "Create the RDS instance")
+    create_cache = _first(tasks, "cache", "Create the cluster")
+    wait_db = _first(tasks, "database", "Wait until the instance is available")
+    wait_cache = _first(tasks, "cache", "Wait until the cluster is available")
+    last_independent = max(
+        _first(tasks, "storage", "Create the files bucket"),
+        _first(tasks, "registry", "Create the repository"),
+        _first(tasks, "load_balancer", "Create the load balancer"),
+        _first(tasks, "auth", "Create or update the user pool"),
+    )
+    assert create_db < create_cache < last_independent < wait_db < wait_cache
+    assert wait_cache < _first(tasks, "ecs_service", "Create or update the service")
+
+
 def test_check_diff_on_the_deployed_stack_reports_no_change(local_stack):
     run = local_stack.playbook("site.yml", "--check", "--diff")
     assert run.rc == 0, run.output[-3000:]
