@@ -154,11 +154,12 @@ def sample_vars(stack: str, account: str, region: str, partition: str = "aws") -
         if isinstance(value, str) and "|" not in value:
             variables[name] = env.from_string(value).render(variables)
     key = f"arn:{partition}:kms:{region}:{account}:key/0b7e1c55-5a1e-4c55-9f0e-5a3b1e2d7c11"
-    caller = {"account": account, "arn": f"arn:{partition}:iam::{account}:user/deployer"}
-    for role in ("security", "storage", "backup", "vpc"):
+    for role in ("security", "storage", "backup"):
         variables[f"{role}__partition"] = partition
         variables[f"{role}__account"] = account
-    variables.update(security_kms_key_arn=key, storage__kms_key_arn=key, vpc__caller=caller)
+    # What the play's discovery step (roles/common/tasks/discover.yml) publishes.
+    variables.update(common_account_id=account, common_partition=partition)
+    variables.update(security_kms_key_arn=key, storage__kms_key_arn=key)
     return variables
 
 
