@@ -83,14 +83,17 @@ class RequestLog:
         if action.startswith("POST "):
             action = _peek_form_action(environ) or action
         status_holder = {}
+        started = time.time()
 
         def _start(status, headers, exc_info=None):
             status_holder["status"] = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, _start)
+        # t: when the answer was ready (the line is written then); start: when the request came in.
         entry = {
             "t": round(time.time(), 3),
+            "start": round(started, 3),
             "service": service,
             "action": action,
             "status": status_holder.get("status", ""),
