@@ -141,8 +141,26 @@ def test_roles_lifecycle(ansible, stack):
         "AWSBackupServiceRolePolicyForRestores",
     ]
 
+    # Every alarm notifies the topic, and carries the stack's tags.
+    cloudwatch = stack["client"]("cloudwatch")
+    assert {name: a["AlarmActions"] for name, a in found.items()} == {name: [topic] for name in found}
+    tags = cloudwatch.list_tags_for_resource(ResourceARN=found["app-errors"]["AlarmArn"])["Tags"]
+    assert {"Key": "Stack", "Value": STACK} in tags
+
+    # A new address: the topic's only subscription is the new one, the alarms still go to the topic;
+    # the Redis layer turned off: its two alarms go (one module run for all alarms).
+    changed_layers = ("-e", "monitoring_alarm_email=oncall@example.com", "-e", "cache_enabled=false")
+    run = play(ansible, stack, *changed_layers)
+    assert recap_changed(run) == 3, run.stdout  # topic, alarms, dashboard
+    subscriptions = stack["client"]("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "oncall@example.com")]
+    found = alarms(stack)
+    assert "cache-cpu-high" not in found and "cache-memory-high" not in found
+    assert {name: a["AlarmActions"] for name, a in found.items()} == {name: [topic] for name in found}
+    assert topic_arns(stack) == [topic]
+
     # A new retention updates the plan (and nothing else).
-    run = play(ansible, stack, "-e", "backup_retention_days=40")
+    run = play(ansible, stack, *changed_layers, "-e", "backup_retention_days=40")
     assert recap_changed(run) == 1
 
     # Absent without openwebui_destroy_data: the vaults and the log group stay.
