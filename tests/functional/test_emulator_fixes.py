@@ -76,6 +76,28 @@ def test_nat_gateway_tags_use_natgateway_resource_type(run, network):
     assert second["changed"] is False
 
 
+@covers("security_group_rules_match_without_description")
+def test_security_group_rule_description_of_a_group_rule_changes(emulator, network):
+    ec2 = client(emulator, "ec2")
+    source = ec2.create_security_group(GroupName="fixes-source", Description="fixes", VpcId=network["vpc"])["GroupId"]
+
+    def rule(description):
+        pair = {"GroupId": source, "Description": description}
+        return [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [pair]}]
+
+    def descriptions():
+        (group,) = ec2.describe_security_groups(GroupIds=[network["sg"]])["SecurityGroups"]
+        return [p.get("Description") for perm in group["IpPermissions"] for p in perm.get("UserIdGroupPairs", [])]
+
+    ec2.authorize_security_group_ingress(GroupId=network["sg"], IpPermissions=rule("old"))
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=network["sg"], IpPermissions=rule("new"))
+    assert descriptions() == ["new"]
+    with pytest.raises(ec2.exceptions.ClientError, match=r"InvalidPermission\.Duplicate"):
+        ec2.authorize_security_group_ingress(GroupId=network["sg"], IpPermissions=rule("other"))
+    assert descriptions() == ["new"]
+    ec2.revoke_security_group_ingress(GroupId=network["sg"], IpPermissions=rule("new"))
+
+
 # -- RDS ------------------------------------------------------------------------------
 
 

@@ -138,6 +138,38 @@ def nat_gateway_pending_then_available(pending):
     NatGateway.state = property(_get, _set)
 
 
+@fix
+def security_group_rules_match_without_description(pending):
+    """AWS: a security group rule is its protocol, ports and source; its description is not
+    part of it. UpdateSecurityGroupRuleDescriptions{Ingress,Egress} finds the rule whose
+    description changes, and authorizing a rule that exists with another description is
+    ``InvalidPermission.Duplicate``. moto: compares a source group's description too, so a new
+    description of a rule from a group updates nothing. Broke: the collection's
+    vpc_security_groups (a changed rule description never converged)."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def _source(group):
+        return {k: v for k, v in (group or {}).items() if k != "Description"}
+
+    def __eq__(self, other):
+        if not isinstance(other, SecurityGroupRule):
+            return NotImplemented
+        if self.ip_protocol != other.ip_protocol:
+            return False
+        for key in ("CidrIp", "CidrIpv6"):
+            if key in self.ip_range and self.ip_range.get(key) != other.ip_range.get(key):
+                return False
+        if _source(self.source_group) != _source(other.source_group):
+            return False
+        if self.prefix_list_id != other.prefix_list_id:
+            return False
+        return self.ip_protocol == "-1" or (self.from_port, self.to_port) == (other.from_port, other.to_port)
+
+    hash_of_rule = SecurityGroupRule.__hash__
+    SecurityGroupRule.__eq__ = __eq__
+    SecurityGroupRule.__hash__ = hash_of_rule
+
+
 # -- RDS ------------------------------------------------------------------------------
 
 
