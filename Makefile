@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
-.PHONY: local test venv lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench
+.PHONY: local test venv lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
@@ -43,6 +43,14 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint
+	$(BIN)/antsibull-changelog lint
+	$(MAKE) --no-print-directory docs-lint
+
+# The collection's plugin and role docs as Galaxy and the docsite render them. antsibull-docs
+# copies the collection and its dependencies; GIT_CEILING_DIRECTORIES keeps it from taking
+# the virtualenv's collections (inside this Git checkout, but ignored) for Git-tracked files.
+docs-lint: venv
+	GIT_CEILING_DIRECTORIES=$(CURDIR)/$(VENV) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 sanity: venv
 	$(BIN)/python -m tools.ansible_test sanity
