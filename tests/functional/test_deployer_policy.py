@@ -172,3 +172,63 @@ def test_deploy_without_a_needed_statement_is_denied(tmp_path, ansible):
         assert deploy.rc != 0
         assert "AccessDenied" in deploy.output or "not authorized" in deploy.output, deploy.output[-3000:]
         assert [(r["service"], r["action"]) for r in stack.denied()] == [("ec2", "CreateVpc")]
+
+
+def _without_action(action: str) -> dict:
+    """The deployer policy with one action taken out of the statement that grants it."""
+    policy = _policy()
+    granting = [s for s in policy["Statement"] if action in s.get("Action", [])]
+    assert len(granting) == 1, f"{action} is granted by {len(granting)} statements"
+    granting[0]["Action"] = [a for a in granting[0]["Action"] if a != action]
+    return policy
+
+
+def _hardening_modules(stack: EnforcingServices, ansible) -> list:
+    """As the deployer user: make the stack's alarm topic, key and cluster (boto3), then
+    encrypt the topic with the key and turn Container Insights on (the collection's modules)."""
+    import boto3
+
+    session = boto3.Session(
+        aws_access_key_id=stack.keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=stack.keys["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    endpoint = stack.services.env()["AWS_ENDPOINT_URL"]
+    topic = session.client("sns", endpoint_url=endpoint).create_topic(Name=f"{STACK}-alarms")["TopicArn"]
+    tags = [{"TagKey": "Stack", "TagValue": STACK}]
+    key = session.client("kms", endpoint_url=endpoint).create_key(Tags=tags)["KeyMetadata"]["Arn"]
+    session.client("ecs", endpoint_url=endpoint).create_cluster(clusterName=STACK)
+    connection = {
+        "endpoint_url": endpoint,
+        "region": REGION,
+        "access_key": stack.keys["AWS_ACCESS_KEY_ID"],
+        "secret_key": stack.keys["AWS_SECRET_ACCESS_KEY"],
+    }
+    return [
+        ansible.module(
+            "ajudadigital.openwebui.sns_topic_encryption", dict(connection, topic_arn=topic, kms_key_id=key)
+        ),
+        ansible.module(
+            "ajudadigital.openwebui.ecs_cluster_settings", dict(connection, cluster=STACK, container_insights="enabled")
+        ),
+    ]
+
+
+def test_the_topic_key_and_container_insights_modules_need_only_the_deployer_policy(tmp_path, ansible):
+    with EnforcingServices(tmp_path, _policy()) as stack:
+        runs = _hardening_modules(stack, ansible)
+        assert [run.rc for run in runs] == [0, 0], [run.output[-2000:] for run in runs]
+        assert [run.result["changed"] for run in runs] == [True, True]
+        assert stack.denied() == []
+        requests = stack.services.requests()[stack.setup_calls :]
+        used = iam_policy.actions_of(requests)
+        assert {"sns:SetTopicAttributes", "kms:DescribeKey", "ecs:UpdateClusterSettings"} <= set(used)
+        assert iam_policy.missing(_policy(), used) == []
+
+
+def test_container_insights_without_ecs_update_cluster_settings_is_denied(tmp_path, ansible):
+    with EnforcingServices(tmp_path / "denied", _without_action("ecs:UpdateClusterSettings")) as stack:
+        encrypt, insights = _hardening_modules(stack, ansible)
+        assert encrypt.rc == 0, encrypt.output[-2000:]
+        assert insights.rc != 0
+        assert [(r["service"], r["action"]) for r in stack.denied()] == [("ecs", "UpdateClusterSettings")]

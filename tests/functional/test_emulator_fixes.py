@@ -281,6 +281,19 @@ def test_kms_key_deletion_accepts_key_arn(run, emulator):
     assert not again["changed"]
 
 
+@covers("kms_key_usage_defaults_to_encrypt_decrypt")
+def test_kms_key_usage_defaults_to_encrypt_decrypt(run, emulator):
+    kms = client(emulator, "kms")
+    key = kms.create_key(Description="fixes: no KeyUsage given")["KeyMetadata"]
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"].get("KeyUsage") == "ENCRYPT_DECRYPT"
+    topic = client(emulator, "sns").create_topic(Name="fixes-encrypted")["TopicArn"]
+    args = {"topic_arn": topic, "kms_key_id": key["Arn"]}
+    first = run("ajudadigital.openwebui.sns_topic_encryption", args)
+    second = run("ajudadigital.openwebui.sns_topic_encryption", args)
+    assert first["changed"] is True
+    assert (second["changed"], second["kms_key_arn"]) == (False, key["Arn"])
+
+
 @covers("alb_describe_attributes_reports_defaults")
 def test_alb_describe_attributes_reports_defaults(run, emulator, network):
     args = {
@@ -497,6 +510,38 @@ def test_ecs_service_deployments_reach_steady_state(run, emulator, network, ecs_
     assert (service["runningCount"], service["desiredCount"]) == (2, 2)
     assert (deployment["status"], deployment["rolloutState"], deployment["runningCount"]) == ("PRIMARY", "COMPLETED", 2)
     assert deployment["taskDefinition"] == second_task["taskDefinitionArn"]
+
+
+@covers("ecs_update_cluster_settings")
+def test_ecs_update_cluster_settings(run, emulator):
+    ecs = client(emulator, "ecs")
+    ecs.create_cluster(clusterName="fixes-insights")
+    args = {"cluster": "fixes-insights", "container_insights": "enhanced"}
+    first = run("ajudadigital.openwebui.ecs_cluster_settings", args)
+    second = run("ajudadigital.openwebui.ecs_cluster_settings", args)
+    assert first["changed"] is True
+    assert (second["changed"], second["settings"]) == (False, [{"name": "containerInsights", "value": "enhanced"}])
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        ecs.update_cluster_settings(cluster="fixes-insights", settings=[{"name": "containerInsights", "value": "on"}])
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        ecs.update_cluster_settings(cluster="fixes-insights", settings=[{"name": "insights", "value": "enabled"}])
+    ecs.create_cluster(clusterName="fixes-insights-gone")
+    ecs.delete_cluster(cluster="fixes-insights-gone")
+    for cluster in ("fixes-insights-gone", "fixes-no-such-cluster"):
+        with pytest.raises(ClientError, match="ClusterNotFoundException"):
+            ecs.update_cluster_settings(cluster=cluster, settings=[{"name": "containerInsights", "value": "enabled"}])
+
+
+@covers("ecs_describe_clusters_settings_only_when_included")
+def test_ecs_describe_clusters_settings_only_when_included(emulator):
+    ecs = client(emulator, "ecs")
+    ecs.create_cluster(clusterName="fixes-settings", settings=[{"name": "containerInsights", "value": "enabled"}])
+    (plain,) = ecs.describe_clusters(clusters=["fixes-settings"])["clusters"]
+    (full,) = ecs.describe_clusters(clusters=["fixes-settings"], include=["SETTINGS", "TAGS"])["clusters"]
+    assert "settings" not in plain
+    assert full["settings"] == [{"name": "containerInsights", "value": "enabled"}]
 
 
 # -- Backup ---------------------------------------------------------------------------

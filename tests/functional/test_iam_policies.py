@@ -47,6 +47,11 @@ _KMS_USE = (
     "kms:Decrypt,kms:DescribeKey,kms:Encrypt,kms:GenerateDataKey,kms:GenerateDataKeyPair,"
     "kms:GenerateDataKeyPairWithoutPlaintext,kms:GenerateDataKeyWithoutPlaintext,kms:ReEncryptFrom,kms:ReEncryptTo"
 )
+# What CloudWatch alarms and EventBridge get to publish to the stack's encrypted topics.
+_KMS_PUBLISH = (
+    "kms:Decrypt,kms:GenerateDataKey,kms:GenerateDataKeyPair,kms:GenerateDataKeyPairWithoutPlaintext,"
+    "kms:GenerateDataKeyWithoutPlaintext"
+)
 
 _DISCOVER = (
     "cloudwatch:DescribeAlarms,ec2:DescribeVpcAttribute,ecr:DescribeRepositories,elasticache:DescribeCacheClusters,"
@@ -87,6 +92,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "parliament:RESOURCE_STAR:LOW:" + _KMS_ALL: "in a key policy, * is the key itself",
         "parliament:RESOURCE_STAR:LOW:" + _KMS_USE: "in a key policy, * is the key itself",
         "parliament:RESOURCE_STAR:LOW:kms:CreateGrant," + _KMS_USE: "in a key policy, * is the key itself",
+        "parliament:RESOURCE_STAR:LOW:" + _KMS_PUBLISH: "in a key policy, * is the key itself",
         "parliament:MISMATCHED_TYPE:MEDIUM:Type mismatch: ArnLike requires a value of type Arn but given "
         "String": "false positive: AWS documents ArnLike on kms:EncryptionContext:aws:logs:arn",
         "parliament:UNKNOWN_CONDITION_FOR_ACTION:MEDIUM:Unknown condition kms:EncryptionContext:aws:logs:arn for "

@@ -417,6 +417,21 @@ def kms_key_deletion_accepts_key_arn(pending):
     KmsResponse.schedule_key_deletion = schedule_response
 
 
+@fix
+def kms_key_usage_defaults_to_encrypt_decrypt(pending):
+    """AWS: CreateKey without ``KeyUsage`` makes an ``ENCRYPT_DECRYPT`` key (the documented
+    default), and DescribeKey reports it. moto: stores and reports no KeyUsage (null).
+    Broke: the collection's sns_topic_encryption (takes a key without ENCRYPT_DECRYPT
+    usage for one SNS cannot encrypt with)."""
+    from moto.kms.models import Key
+
+    def default_usage(self, *args, **kwargs):
+        if self.key_usage is None:
+            self.key_usage = "ENCRYPT_DECRYPT"
+
+    _wrap_init(Key, default_usage)
+
+
 # AWS's defaults of an application load balancer's attributes.
 _ALB_ATTRIBUTE_DEFAULTS = {
     "access_logs.s3.enabled": "false",
@@ -667,6 +682,65 @@ def ecs_service_deployments_reach_steady_state(pending):
 
     EC2ContainerServiceBackend.describe_services = describe_services
     EC2ContainerServiceBackend.update_service = update_service
+
+
+# The cluster settings ECS knows (ClusterSetting), with the values it accepts.
+_ECS_CLUSTER_SETTINGS = {"containerInsights": ("enabled", "enhanced", "disabled")}
+
+
+@fix
+def ecs_update_cluster_settings(pending):
+    """AWS: UpdateClusterSettings sets the named settings of a cluster (``containerInsights``:
+    ``enabled``, ``enhanced`` or ``disabled``; another name or value is an
+    InvalidParameterException), keeps the others, and answers with the cluster; a cluster
+    that does not exist, or is INACTIVE (deleted), is a ClusterNotFoundException. moto: has
+    no UpdateClusterSettings (HTTP 500). Broke: the collection's ecs_cluster_settings
+    (Container Insights on the stack's cluster)."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    def update_cluster_settings(self):
+        settings = self._get_param("settings") or []
+        if not settings:
+            raise InvalidParameterException("settings can not be empty.")
+        for setting in settings:
+            name, value = setting.get("name"), setting.get("value")
+            if name not in _ECS_CLUSTER_SETTINGS:
+                raise InvalidParameterException(f"Unknown cluster setting name: {name}.")
+            if value not in _ECS_CLUSTER_SETTINGS[name]:
+                allowed = ", ".join(_ECS_CLUSTER_SETTINGS[name])
+                raise InvalidParameterException(f"Invalid value {value} for {name}; valid values: {allowed}.")
+        cluster = self.ecs_backend._get_cluster(self._get_param("cluster") or "default")
+        if cluster.status == "INACTIVE":
+            raise ECSException(ClusterNotFoundException().code, "The referenced cluster was inactive.")
+        names = {s["name"] for s in settings}
+        kept = [s for s in cluster.settings or [] if s.get("name") not in names]
+        cluster.settings = kept + [{"name": s["name"], "value": s["value"]} for s in settings]
+        return ActionResult({"cluster": cluster})
+
+    EC2ContainerServiceResponse.update_cluster_settings = update_cluster_settings
+
+
+@fix
+def ecs_describe_clusters_settings_only_when_included(pending):
+    """AWS: DescribeClusters returns a cluster's ``settings`` only with ``include=[SETTINGS]``
+    (as its tags only with ``TAGS``). moto: always, so a module that forgets to ask sees
+    settings that AWS would not give it (ecs_cluster_settings asks)."""
+    from moto.ecs import responses
+
+    path = "DescribeClustersResponse.clusters.Cluster.settings"
+    original = responses.EC2ContainerServiceResponse.describe_clusters
+
+    @functools.wraps(original)
+    def describe_clusters(self):
+        if "SETTINGS" in (self._get_param("include") or []):
+            self._include_in_response(path)
+        else:
+            self._exclude_from_response(path)
+        return original(self)
+
+    responses.EC2ContainerServiceResponse.describe_clusters = describe_clusters
 
 
 # -- ELBv2 ----------------------------------------------------------------------------
