@@ -110,6 +110,8 @@ def test_roles_lifecycle(ansible, stack):
     assert found["app-errors"]["Namespace"] == f"OpenWebUI/{STACK}"
     subscriptions = stack["client"]("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "ops@example.com")]
+    attributes = stack["client"]("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    assert attributes.get("KmsMasterKeyId") == stack["key_arn"], "the alarm topic is not encrypted with the stack key"
 
     logs = stack["client"]("logs")
     (group,) = logs.describe_log_groups(logGroupNamePrefix=f"/{STACK}/ecs/open-webui")["logGroups"]

@@ -116,6 +116,24 @@ def test_verify_finds_a_database_that_accepts_plain_text(local_stack):
     assert expected in run.output
 
 
+def test_verify_finds_an_unencrypted_alarm_topic_and_a_cluster_without_container_insights(local_stack):
+    sns, ecs = local_stack.client("sns"), local_stack.client("ecs")
+    (topic,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{STACK}-alarms")]
+    key = sns.get_topic_attributes(TopicArn=topic)["Attributes"]["KmsMasterKeyId"]
+    (cluster,) = ecs.describe_clusters(clusters=[STACK], include=["SETTINGS"])["clusters"]
+    assert {s["name"]: s["value"] for s in cluster["settings"]}["containerInsights"] == "enabled"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue="")
+    ecs.update_cluster_settings(cluster=STACK, settings=[{"name": "containerInsights", "value": "disabled"}])
+    try:
+        run = local_stack.playbook("playbooks/verify.yml")
+    finally:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue=key)
+        ecs.update_cluster_settings(cluster=STACK, settings=[{"name": "containerInsights", "value": "enabled"}])
+    assert run.rc != 0
+    assert f"the alarm topic {topic} is not encrypted with the stack key alias/{STACK} (no key)" in run.output
+    assert f"the cluster {STACK} has Container Insights disabled, expected enabled" in run.output
+
+
 def test_a_misspelt_database_parameter_fails_the_database_layer(local_stack):
     run = local_stack.playbook("site.yml", "--tags", "database", "-e", '{"database_parameters": {"rds.force_sll": 1}}')
     assert run.rc != 0
