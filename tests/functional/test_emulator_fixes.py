@@ -651,6 +651,52 @@ def test_elasticache_deleted_cluster_goes_away_and_subnet_group_deletes(run, emu
     assert "fixes-gone" not in [g["CacheSubnetGroupName"] for g in groups]
 
 
+# -- CloudWatch ----------------------------------------------------------------------
+
+
+@covers("alarm_state_change_notifies_its_topics")
+def test_alarm_state_change_notifies_its_topics(emulator):
+    sns, sqs, cloudwatch = (client(emulator, s) for s in ("sns", "sqs", "cloudwatch"))
+    key = client(emulator, "kms").create_key(Description="fixes-alarm-topic")["KeyMetadata"]["Arn"]
+    topic = sns.create_topic(Name="fixes-alarms", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+    queue = sqs.create_queue(QueueName="fixes-alarms")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    alarm = dict(
+        AlarmName="fixes-cpu",
+        Namespace="AWS/ECS",
+        MetricName="CPUUtilization",
+        Statistic="Average",
+        ComparisonOperator="GreaterThanThreshold",
+        Threshold=80.0,
+        Period=300,
+        EvaluationPeriods=1,
+        AlarmActions=[topic],
+    )
+    cloudwatch.put_metric_alarm(**alarm)
+
+    def notifications():
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        for m in messages:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in messages]
+
+    cloudwatch.set_alarm_state(AlarmName="fixes-cpu", StateValue="ALARM", StateReason="test")
+    (sent,) = notifications()
+    assert sent["TopicArn"] == topic
+    assert sent["Subject"] == f'ALARM: "fixes-cpu" in {REGION}'
+    body = json.loads(sent["Message"])
+    assert (body["AlarmName"], body["NewStateValue"], body["OldStateValue"]) == ("fixes-cpu", "ALARM", "OK")
+    # The same state again is no change: no notification. Back to OK: no OK action, none either.
+    cloudwatch.set_alarm_state(AlarmName="fixes-cpu", StateValue="ALARM", StateReason="test")
+    cloudwatch.set_alarm_state(AlarmName="fixes-cpu", StateValue="OK", StateReason="test")
+    assert notifications() == []
+    # Actions disabled: the state changes, no one hears of it.
+    cloudwatch.put_metric_alarm(**alarm, ActionsEnabled=False)
+    cloudwatch.set_alarm_state(AlarmName="fixes-cpu", StateValue="ALARM", StateReason="test")
+    assert notifications() == []
+
+
 # -- S3 ------------------------------------------------------------------------------
 
 

@@ -149,6 +149,17 @@ def test_roles_lifecycle(ansible, stack):
     tags = cloudwatch.list_tags_for_resource(ResourceARN=found["app-errors"]["AlarmArn"])["Tags"]
     assert {"Key": "Stack", "Value": STACK} in tags
 
+    # An alarm that fires reaches the (encrypted) topic: a queue subscribed to it gets the notification.
+    sqs = stack["client"]("sqs")
+    queue = sqs.create_queue(QueueName=f"{STACK}-alarm-probe")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    probe = stack["client"]("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+    cloudwatch.set_alarm_state(AlarmName=f"{STACK}-rds-cpu-high", StateValue="ALARM", StateReason="functional test")
+    (received,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
+    notification = json.loads(json.loads(received["Body"])["Message"])
+    assert (notification["AlarmName"], notification["NewStateValue"]) == (f"{STACK}-rds-cpu-high", "ALARM")
+    stack["client"]("sns").unsubscribe(SubscriptionArn=probe)
+
     # A new address: the topic's only subscription is the new one, the alarms still go to the topic;
     # the Redis layer turned off: its two alarms go (one module run for all alarms).
     changed_layers = ("-e", "monitoring_alarm_email=oncall@example.com", "-e", "cache_enabled=false")

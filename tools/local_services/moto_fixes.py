@@ -991,6 +991,55 @@ def elasticache_delete_cache_subnet_group(pending):
     ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
 
 
+# -- CloudWatch -------------------------------------------------------------------------
+
+
+@fix
+def alarm_state_change_notifies_its_topics(pending):
+    """AWS: when an alarm's state changes (also through SetAlarmState, "for testing"), CloudWatch
+    runs the actions of the new state (AlarmActions, OKActions, InsufficientDataActions) when
+    ActionsEnabled; an SNS topic gets a JSON notification (AlarmName, NewStateValue,
+    OldStateValue, NewStateReason, ...) with the subject ``ALARM: "<name>" in <region>``.
+    moto: changes the state and notifies no one. Broke: the alarm-to-e-mail path could not be
+    shown locally (the topic and its subscriptions never saw an alarm)."""
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.sns.models import sns_backends
+
+    original = CloudWatchBackend.set_alarm_state
+
+    def set_alarm_state(self, alarm_name, reason, reason_data, state_value):
+        alarm = self.alarms.get(alarm_name)
+        old = alarm.state_value if alarm is not None else None
+        original(self, alarm_name, reason, reason_data, state_value)
+        if alarm is None or old == state_value or not alarm.actions_enabled:
+            return
+        actions = {
+            "ALARM": alarm.alarm_actions,
+            "OK": alarm.ok_actions,
+            "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+        }[state_value]
+        message = json.dumps(
+            {
+                "AlarmName": alarm.name,
+                "AlarmDescription": alarm.description,
+                "AWSAccountId": self.account_id,
+                "NewStateValue": state_value,
+                "NewStateReason": reason,
+                "OldStateValue": old,
+                "Region": self.region_name,
+                "AlarmArn": alarm.alarm_arn,
+                "Trigger": {"MetricName": alarm.metric_name, "Namespace": alarm.namespace},
+            }
+        )
+        for arn in actions or []:
+            parts = arn.split(":")
+            if len(parts) == 6 and parts[2] == "sns":
+                subject = f'{state_value}: "{alarm.name}" in {self.region_name}'[:100]
+                sns_backends[parts[4]][parts[3]].publish(message, arn=arn, subject=subject)
+
+    CloudWatchBackend.set_alarm_state = set_alarm_state
+
+
 # -- Backup (plans) ---------------------------------------------------------------------
 
 
