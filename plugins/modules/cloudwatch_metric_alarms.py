@@ -191,6 +191,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -337,8 +338,7 @@ class Alarms(object):
         found = {}
         for batch in chunks(sorted(names)):
             try:
-                paginator = self.client.get_paginator("describe_alarms")
-                pages = paginator.paginate(AlarmNames=batch, AlarmTypes=["MetricAlarm"]).build_full_result()
+                pages = paginate(self.client, "describe_alarms", AlarmNames=batch, AlarmTypes=["MetricAlarm"])
             except (BotoCoreError, ClientError) as e:
                 self.module.fail_json_aws(e, msg="Failed to describe the alarms")
             for alarm in pages.get("MetricAlarms", []):

@@ -208,6 +208,7 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -355,10 +356,9 @@ def wanted_view(params, tags):
     return view
 
 
-@AWSRetry.jittered_backoff()
 def describe_access_points(client, **params):
     """DescribeAccessPoints, every page, retried."""
-    return client.get_paginator("describe_access_points").paginate(**params).build_full_result()["AccessPoints"]
+    return paginate(client, "describe_access_points", **params)["AccessPoints"]
 
 
 def describe(client, module, file_system_id):

@@ -111,13 +111,12 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 
-@AWSRetry.jittered_backoff()
 def describe_db_parameters(client, **params):
-    return client.get_paginator("describe_db_parameters").paginate(**params).build_full_result()
+    return paginate(client, "describe_db_parameters", **params)
 
 
 def main():

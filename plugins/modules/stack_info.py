@@ -216,6 +216,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -274,11 +275,6 @@ def unique(values):
 
 def chunks(values, size):
     return [values[i : i + size] for i in range(0, len(values), size)]
-
-
-@AWSRetry.jittered_backoff()
-def paginate(client, operation, **params):
-    return client.get_paginator(operation).paginate(**params).build_full_result()
 
 
 def find_account(module):

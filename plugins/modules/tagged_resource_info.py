@@ -80,8 +80,8 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 # GetResources limits (AWS API reference): tag filters per call, values per filter.
@@ -107,9 +107,8 @@ def tag_filters(tags):
     return filters, None
 
 
-@AWSRetry.jittered_backoff()
 def get_resources(client, **params):
-    return client.get_paginator("get_resources").paginate(**params).build_full_result()
+    return paginate(client, "get_resources", **params)
 
 
 def main():

@@ -186,6 +186,7 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -269,10 +270,9 @@ def summary(flow_log):
     return result
 
 
-@AWSRetry.jittered_backoff()
 def describe_flow_logs(client, **params):
     """DescribeFlowLogs, every page, retried."""
-    return client.get_paginator("describe_flow_logs").paginate(**params).build_full_result()["FlowLogs"]
+    return paginate(client, "describe_flow_logs", **params)["FlowLogs"]
 
 
 def find_flow_logs(client, module, params):

@@ -168,6 +168,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -275,8 +276,7 @@ class RouteTables(object):
 
     def describe(self, vpc_id):
         try:
-            paginator = self.client.get_paginator("describe_route_tables")
-            pages = paginator.paginate(Filters=[dict(Name="vpc-id", Values=[vpc_id])]).build_full_result()
+            pages = paginate(self.client, "describe_route_tables", Filters=[dict(Name="vpc-id", Values=[vpc_id])])
         except (BotoCoreError, ClientError) as e:
             self.module.fail_json_aws(e, msg="Failed to describe the route tables of {0}".format(vpc_id))
         return pages.get("RouteTables", [])

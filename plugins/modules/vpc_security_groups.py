@@ -187,6 +187,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -346,9 +347,8 @@ class SecurityGroups(object):
         if not names:
             return {}
         try:
-            paginator = self.client.get_paginator("describe_security_groups")
             filters = [dict(Name="vpc-id", Values=[vpc_id]), dict(Name="group-name", Values=sorted(names))]
-            pages = paginator.paginate(Filters=filters).build_full_result()
+            pages = paginate(self.client, "describe_security_groups", Filters=filters)
         except (BotoCoreError, ClientError) as e:
             self.module.fail_json_aws(e, msg="Failed to describe the security groups of {0}".format(vpc_id))
         return dict((g["GroupName"], g) for g in pages.get("SecurityGroups", []))
