@@ -68,8 +68,9 @@ KMS_KILL = Kill("ajudadigital.openwebui.security : Create the stack's KMS key", 
 # backup plan and vault (no copy region, no access-log bucket), one Redis node. The
 # others were counted on the converged stack (final re-run changed=0, no name repeated):
 # 6 secrets (WEBUI_SECRET_KEY, database master and app credentials, DATABASE_URL, Cognito
-# client secret, Redis URL), 4 IAM roles, 2 log groups, 17 alarms, 40 tagged ARNs (all
-# pages of GetResources: one page holds at most 100 tags; the KMS key is counted on its own).
+# client secret, Redis URL), 4 IAM roles, 2 log groups, 17 alarms, 53 tagged ARNs (all
+# pages of GetResources: one page holds at most 100 tags; the KMS key is counted on its own;
+# the 13 monitoring alarms are among them: cloudwatch_metric_alarms tags them).
 EXPECTED_COUNTS = {
     "vpcs": 1,
     "buckets": 1,
@@ -88,7 +89,7 @@ EXPECTED_COUNTS = {
     "iam roles": 4,
     "log groups": 2,
     "alarms": 17,
-    "tagged": 40,
+    "tagged": 53,
 }
 # inventories/local: 2 AZs (vpc_az_count) x 3 tiers (public, private, database).
 EXPECTED_SUBNETS = 6
