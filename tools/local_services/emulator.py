@@ -15,6 +15,10 @@ Run as ``python -m tools.local_services.emulator --port N``. It
 * optionally enforces IAM (``--enforce-iam N``: moto's ``INITIAL_NO_AUTH_ACTION_COUNT``):
   the first N requests run unchecked (to create users and keys), every later one must
   be signed by an IAM user's key and be allowed by its policies;
+* with ``--tasks-dir DIR`` (run-tasks mode), runs ECS tasks for real: a process per
+  task, target health, deployments, the load balancers' listeners on local ports and the
+  cache clusters as real Redis servers (``tools.local_services.ecs_runner``); their files
+  go to DIR;
 * listens on 127.0.0.1 only.
 """
 
@@ -27,6 +31,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 
 def parse_pending(text: str) -> dict[str, float]:
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--request-log", default=None)
     parser.add_argument("--pending", default="", help="resource=seconds,... to hold in pending")
     parser.add_argument("--enforce-iam", type=int, default=None, metavar="N", help="enforce IAM after N requests")
+    parser.add_argument("--tasks-dir", default=None, help="run ECS tasks for real; their files go here")
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)
     if args.enforce_iam is not None:  # read by moto.settings at import
@@ -147,8 +153,16 @@ def main(argv: list[str] | None = None) -> None:
 
     app = build_app(args.request_log, parse_pending(args.pending))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    if args.tasks_dir:
+        from . import ecs_runner
+
+        ecs_runner.install(Path(args.tasks_dir), f"http://127.0.0.1:{args.port}")
 
     def _stop(signum, frame):
+        if args.tasks_dir:
+            from . import ecs_runner
+
+            ecs_runner.shutdown()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)

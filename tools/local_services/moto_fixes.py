@@ -32,6 +32,9 @@ MOTO_VERSION = "5.2.5"
 PENDING_KINDS = ("rds", "nat", "elb", "ecs", "elasticache")
 PENDING_ALIASES = {"cache": "elasticache"}  # the kind's former name
 FIXES = []
+# Run-tasks mode (ecs_runner.install): real tasks move the services' deployments, so the
+# steady-state fix leaves them alone.
+ECS_TASKS_RUN = False
 _PENDING: dict[str, float] = {}
 _APPLIED: list[str] = []
 
@@ -590,6 +593,50 @@ def ecs_create_service_keeps_health_check_grace_period(pending):
     EC2ContainerServiceResponse.create_service = create_service
 
 
+@fix
+def network_interface_always_has_a_private_dns_name(pending):
+    """AWS: every network interface has a private DNS name (``ip-10-0-1-5.ec2.internal``),
+    whether or not its VPC has DNS host names on. moto: only with ``enableDnsHostnames``;
+    code that reads it fails (AttributeError, 500). Broke: RunTask/CreateService tasks in
+    ``awsvpc`` mode in such a VPC (moto's Task reads the ENI's private DNS name)."""
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ec2.utils import generate_dns_from_ip
+
+    def named(self, *args, **kwargs):
+        if not getattr(self, "private_dns_name", None) and self.private_ip_address:
+            self.private_dns_name = generate_dns_from_ip(self.private_ip_address)
+
+    _wrap_init(NetworkInterface, named)
+
+
+@fix
+def ecs_fargate_task_memory_is_the_task_level_memory(pending):
+    """AWS: a Fargate task definition may give its memory at the task level only (the
+    containers then need none); RunTask places the task with the task's cpu/memory.
+    moto: adds each container's ``memory`` and fails (500, ``TypeError``) on a container
+    without one. Broke: RunTask of the collection's task definitions (their containers
+    carry no memory, as Fargate allows)."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+    def requirements(task_definition):
+        containers = task_definition.container_definitions
+        missing = [c for c in containers if not any(c.get(k) for k in ("memory", "memoryReservation", "Memory"))]
+        if not missing:
+            return original(task_definition)
+        task_definition.container_definitions = [{**c, "memory": 0} if c in missing else c for c in containers]
+        try:
+            result = original(task_definition)
+        finally:
+            task_definition.container_definitions = containers
+        result["CPU"] = max(result["CPU"], int(task_definition.cpu or 0))
+        result["MEMORY"] = max(result["MEMORY"], int(task_definition.memory or 0))
+        return result
+
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(requirements)
+
+
 def _ecs_new_deployment(service, status="PRIMARY") -> dict:
     from moto.core.utils import utcnow
 
@@ -616,7 +663,7 @@ def _ecs_new_deployment(service, status="PRIMARY") -> dict:
 def _ecs_settle(service) -> None:
     """Advance the service's rollout: the PRIMARY deployment completes once its pending
     time has passed; older deployments are then drained (removed)."""
-    if not service.deployments or service.deployment_controller.get("type", "ECS") != "ECS":
+    if ECS_TASKS_RUN or not service.deployments or service.deployment_controller.get("type", "ECS") != "ECS":
         return
     primary = service.deployments[0]
     started = getattr(service, "_fix_rollouts", {}).get(primary["id"], getattr(service, "_fix_born", 0))

@@ -1,0 +1,389 @@
+"""The emulator's ECS runs tasks for real (run-tasks mode, tools/local_services/ecs_runner.py).
+
+Small services on the ``python:3.11-slim`` image (run by this machine's Python) show the
+ECS behaviours quickly: a task's lifecycle, its secrets, its log stream, its health
+check, the target group's health, rolling deployments, the circuit breaker with rollback
+and scaling. The real Open WebUI runs in the deployed-stack tests.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+
+import httpx
+import pytest
+
+from tools.local_services import LocalServices
+
+# One emulator for the module's tests, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("local_ecs")
+IMAGE = "public.ecr.aws/docker/library/python:3.11-slim"
+# A tiny web server: /health answers HEALTH_CODE (default 200), / answers BODY; it prints
+# GREETING at start (to its log) and every request line.
+SERVER = """
+import http.server, os, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        code = int(os.environ.get("HEALTH_CODE", "200")) if self.path == "/health" else 200
+        body = os.environ.get("BODY", "ok").encode()
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, fmt, *args):
+        print("request", fmt % args, flush=True)
+print(os.environ.get("GREETING", "hello"), flush=True)
+http.server.ThreadingHTTPServer((sys.argv[1], 8080), Handler).serve_forever()
+"""
+HEALTH_CHECK = {
+    "command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"],
+    "interval": 5,
+    "timeout": 2,
+    "retries": 2,
+    "startPeriod": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory):
+    services = LocalServices(tmp_path_factory.mktemp("ecs"), with_postgres=False, run_tasks=True)
+    services.start()
+    yield services
+    services.stop()
+
+
+@pytest.fixture(scope="module")
+def net(aws):
+    """A VPC, two subnets, a security group, a cluster, a log group and an execution role
+    that may read the secrets under ``app/``."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{n}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for n, az in ((1, "a"), (2, "b"))
+    ]
+    sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    aws.client("ecs").create_cluster(clusterName="local")
+    aws.client("logs").create_log_group(logGroupName="/local/app")
+    iam = aws.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="exec", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/*",
+            }
+        ],
+    }
+    iam.put_role_policy(RoleName="exec", PolicyName="secrets", PolicyDocument=json.dumps(allow))
+    return {"vpc": vpc, "subnets": subnets, "sg": sg, "role": role}
+
+
+def register(aws, net, family: str, *, image: str = IMAGE, environment=None, secrets=None, health_check=None):
+    container = {
+        "name": "app",
+        "image": image,
+        "essential": True,
+        "command": ["python3", "-c", SERVER, "0.0.0.0"],  # noqa: S104 - the container's any-address
+        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+        "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in (secrets or {}).items()],
+        "stopTimeout": 5,
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": "/local/app", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"},
+        },
+    }
+    if health_check:
+        container["healthCheck"] = health_check
+    return aws.client("ecs").register_task_definition(
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        executionRoleArn=net["role"],
+        containerDefinitions=[container],
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
+def run(aws, net, task_definition: str) -> str:
+    response = aws.client("ecs").run_task(
+        cluster="local",
+        taskDefinition=task_definition,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["sg"]]}},
+    )
+    return response["tasks"][0]["taskArn"]
+
+
+def describe(aws, arn: str) -> dict:
+    return aws.client("ecs").describe_tasks(cluster="local", tasks=[arn])["tasks"][0]
+
+
+def wait_for(condition, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stopped(aws, arn: str, timeout: float = 60) -> dict:
+    return wait_for(lambda: (t := describe(aws, arn))["lastStatus"] == "STOPPED" and t, timeout, f"{arn} STOPPED")
+
+
+def test_a_task_runs_its_container_with_environment_and_secrets_and_logs_its_output(aws, net):
+    secret = aws.client("secretsmanager").create_secret(Name="app/greeting", SecretString=json.dumps({"word": "hi"}))
+    td = register(
+        aws,
+        net,
+        "runs",
+        environment={"BODY": "plain-body"},
+        secrets={"GREETING": f"{secret['ARN']}:word::"},
+        health_check=HEALTH_CHECK,
+    )
+    arn = run(aws, net, td)
+    task = wait_for(lambda: (t := describe(aws, arn))["lastStatus"] == "RUNNING" and t, 60, "RUNNING")
+    address = next(d["value"] for d in task["attachments"][0]["details"] if d["name"] == "privateIPv4Address")
+    assert wait_for(lambda: describe(aws, arn)["healthStatus"] == "HEALTHY", 30, "HEALTHY")
+    with urllib.request.urlopen(f"http://{address}:8080/", timeout=5) as response:
+        assert response.read() == b"plain-body"
+    logs = aws.client("logs")
+    stream = f"app/app/{arn.rsplit('/', 1)[-1]}"
+
+    def lines():
+        events = logs.get_log_events(logGroupName="/local/app", logStreamName=stream)["events"]
+        return [e["message"] for e in events]
+
+    assert wait_for(lambda: "hi" in lines(), 15, "the greeting in the log stream")
+
+    aws.client("ecs").stop_task(cluster="local", task=arn, reason="done here")
+    task = stopped(aws, arn, 30)
+    assert (task["stoppedReason"], task["stopCode"], task["desiredStatus"]) == ("done here", "UserInitiated", "STOPPED")
+    assert task["containers"][0]["lastStatus"] == "STOPPED"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing-secret", "ResourceInitializationError: unable to pull secrets"),
+        ("denied-secret", "AccessDeniedException"),
+        ("missing-key", "did not contain json key nope"),
+        ("unknown-image", "CannotPullContainerError"),
+    ],
+)
+def test_a_task_that_cannot_start_stops_with_ecs_reason(aws, net, case, expected):
+    sm = aws.client("secretsmanager")
+    if case == "missing-secret":
+        secrets = {"X": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/absent-AbCdEf"}
+    elif case == "denied-secret":
+        secrets = {"X": sm.create_secret(Name="other/denied", SecretString="s")["ARN"]}
+    elif case == "missing-key":
+        secrets = {"X": sm.create_secret(Name="app/json", SecretString='{"a": "b"}')["ARN"] + ":nope::"}
+    else:
+        secrets = {}
+    image = "ghcr.io/open-webui/open-webui:v0.0.1" if case == "unknown-image" else IMAGE
+    arn = run(aws, net, register(aws, net, f"fails-{case}", image=image, secrets=secrets))
+    task = stopped(aws, arn)
+    assert expected in task["stoppedReason"], task["stoppedReason"]
+    assert task["stopCode"] == "TaskFailedToStart"
+
+
+def test_an_essential_container_that_exits_stops_the_task_with_its_exit_code(aws, net):
+    td = aws.client("ecs").register_task_definition(
+        family="exits",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        executionRoleArn=net["role"],
+        containerDefinitions=[{"name": "app", "image": IMAGE, "command": ["python3", "-c", "raise SystemExit(3)"]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    task = stopped(aws, run(aws, net, td))
+    assert (task["stoppedReason"], task["stopCode"]) == (
+        "Essential container in task exited",
+        "EssentialContainerExited",
+    )
+    assert task["containers"][0]["exitCode"] == 3
+
+
+# -- services ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def target_group(aws, net):
+    """An ALB target group (ip, /health every 5 s, healthy after 2, deregistration 1 s)."""
+    elbv2 = aws.client("elbv2")
+    group = elbv2.create_target_group(
+        Name="app",
+        Protocol="HTTP",
+        Port=8080,
+        VpcId=net["vpc"],
+        TargetType="ip",
+        HealthCheckPath="/health",
+        HealthCheckIntervalSeconds=5,
+        HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2,
+        UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=group, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "1"}]
+    )
+    return group
+
+
+def service(aws, name: str) -> dict:
+    return aws.client("ecs").describe_services(cluster="local", services=[name])["services"][0]
+
+
+def target_states(aws, group: str) -> dict[str, str]:
+    descriptions = aws.client("elbv2").describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+    return {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in descriptions}
+
+
+def service_tasks(aws, name: str) -> set[str]:
+    return set(aws.client("ecs").list_tasks(cluster="local", serviceName=name)["taskArns"])
+
+
+def steady(aws, name: str, timeout: float = 180) -> dict:
+    def done():
+        svc = service(aws, name)
+        primary = svc["deployments"][0]
+        ok = len(svc["deployments"]) == 1 and primary["rolloutState"] == "COMPLETED"
+        return ok and svc["runningCount"] == svc["desiredCount"] and svc
+
+    return wait_for(done, timeout, f"{name} steady")
+
+
+def front_door_url(aws, balancer: str, port: int) -> str:
+    """The local URL of a load balancer's listener (the emulator lists them in front-door.json)."""
+
+    def listed():
+        path = aws.state_dir / "front-door.json"
+        balancers = json.loads(path.read_text()) if path.exists() else []
+        urls = [x["url"] for b in balancers if b["name"] == balancer for x in b["listeners"] if x["port"] == port]
+        return urls[0] if urls else None
+
+    return wait_for(listed, 15, f"the front door of {balancer}:{port}")
+
+
+def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot_start(aws, net, target_group):
+    ecs = aws.client("ecs")
+    elbv2 = aws.client("elbv2")
+    balancer = elbv2.create_load_balancer(Name="web", Subnets=net["subnets"], SecurityGroups=[net["sg"]])
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancers"][0]["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
+    )
+    url = front_door_url(aws, "web", 80)
+    assert httpx.get(url, timeout=5).status_code == 503, "no target yet: the load balancer answers 503"
+    good = register(aws, net, "svc", environment={"BODY": "v1"}, health_check=HEALTH_CHECK)
+    ecs.create_service(
+        cluster="local",
+        serviceName="web",
+        taskDefinition=good,
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["sg"]]}},
+        loadBalancers=[{"targetGroupArn": target_group, "containerName": "app", "containerPort": 8080}],
+        healthCheckGracePeriodSeconds=0,
+        deploymentConfiguration={
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
+    )
+    # Not complete before its tasks are healthy in the target group.
+    first = service(aws, "web")
+    assert first["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    steady(aws, "web")
+    assert sorted(target_states(aws, target_group).values()) == ["healthy", "healthy"]
+    serving = service_tasks(aws, "web")
+    assert len(serving) == 2
+    assert httpx.get(url, timeout=5).text == "v1"
+
+    # A new revision: started beside the old tasks; the old ones go once the new are healthy.
+    better = register(aws, net, "svc", environment={"BODY": "v2"}, health_check=HEALTH_CHECK)
+    ecs.update_service(cluster="local", service="web", taskDefinition=better)
+    lowest, answers = 2, set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        healthy = sum(1 for s in target_states(aws, target_group).values() if s == "healthy")
+        lowest = min(lowest, healthy)
+        response = httpx.get(url, timeout=5)
+        answers.add((response.status_code, response.text))
+        svc = service(aws, "web")
+        if len(svc["deployments"]) == 1 and svc["deployments"][0]["rolloutState"] == "COMPLETED":
+            break
+        time.sleep(0.5)
+    assert lowest >= 2, "fewer healthy targets than minimumHealthyPercent allows during the rollout"
+    assert answers <= {(200, "v1"), (200, "v2")}, f"a request failed through the load balancer: {answers}"
+    assert httpx.get(url, timeout=5).text == "v2"
+    svc = steady(aws, "web")
+    assert svc["taskDefinition"] == better
+    now_serving = service_tasks(aws, "web")
+    assert len(now_serving) == 2 and not now_serving & serving
+    assert "has reached a steady state" in svc["events"][0]["message"]
+
+    # A revision whose image cannot be pulled: the circuit breaker fails it and rolls back.
+    broken = register(aws, net, "svc", image="ghcr.io/open-webui/open-webui:v0.0.1", health_check=HEALTH_CHECK)
+    ecs.update_service(cluster="local", service="web", taskDefinition=broken)
+
+    def failed():
+        deployments = service(aws, "web")["deployments"]
+        return any(d["rolloutState"] == "FAILED" for d in deployments) and deployments
+
+    deployments = wait_for(failed, 120, "the circuit breaker")
+    assert deployments[0]["taskDefinition"] == better, "not rolled back to the last completed revision"
+    svc = steady(aws, "web")
+    assert svc["taskDefinition"] == better
+    assert service_tasks(aws, "web") == now_serving, "the tasks that served were replaced"
+    messages = " ".join(e["message"] for e in svc["events"])
+    assert "deployment failed: tasks failed to start" in messages and "rolling back to deployment" in messages
+    stopped_arns = ecs.list_tasks(cluster="local", serviceName="web", desiredStatus="STOPPED")["taskArns"]
+    reasons = {t["stoppedReason"] for t in ecs.describe_tasks(cluster="local", tasks=stopped_arns)["tasks"]}
+    assert any("CannotPullContainerError" in r for r in reasons), reasons
+
+    # Scale out and back in: a task starts (and turns healthy), then one is drained and stopped.
+    ecs.update_service(cluster="local", service="web", desiredCount=3)
+    steady(aws, "web")
+    assert wait_for(lambda: sorted(target_states(aws, target_group).values()) == ["healthy"] * 3, 30, "3 healthy")
+    ecs.update_service(cluster="local", service="web", desiredCount=2)
+    steady(aws, "web")
+    remaining = ecs.describe_tasks(cluster="local", tasks=list(service_tasks(aws, "web")))["tasks"]
+    assert len(remaining) == 2, [(t["lastStatus"], t["desiredStatus"], t.get("stoppedReason")) for t in remaining]
+    assert wait_for(lambda: len(target_states(aws, target_group)) == 2, 30, "the third target deregistered")
+
+    ecs.delete_service(cluster="local", service="web", force=True)
+    assert wait_for(lambda: not service_tasks(aws, "web"), 30, "the service's tasks stopped")
+
+
+def test_a_cache_cluster_is_a_real_redis_in_run_tasks_mode(aws, net):
+    """The emulator started with run-tasks mode serves each cache node (cache_nodes)."""
+    elasticache = aws.client("elasticache")
+    elasticache.create_cache_cluster(
+        CacheClusterId="ws", Engine="redis", CacheNodeType="cache.t4g.small", NumCacheNodes=1
+    )
+    (cluster,) = elasticache.describe_cache_clusters(CacheClusterId="ws", ShowCacheNodeInfo=True)["CacheClusters"]
+    endpoint = cluster["CacheNodes"][0]["Endpoint"]
+    assert endpoint["Address"].startswith("127.78."), endpoint
+    with socket.create_connection((endpoint["Address"], endpoint["Port"]), timeout=5) as conn:
+        conn.sendall(b"PING\r\n")
+        assert conn.recv(16).startswith(b"+PONG")
+    elasticache.delete_cache_cluster(CacheClusterId="ws")
