@@ -1,16 +1,22 @@
 """`make local`: deploy the whole stack into local mode, twice, and show it.
 
-1. start the local services (AWS emulator + PostgreSQL with pgvector);
-2. ``ansible-playbook site.yml -i inventories/local``;
-3. the same again, which must report ``changed=0``;
-4. ``playbooks/verify.yml``: the stack is wired as designed;
-5. print what was deployed (resource, id, state) and the app URL;
-6. stop the services, unless ``--keep`` (then print how to use and stop them).
+1. build (once per machine) or find the cached Open WebUI virtualenv that the emulator's
+   ECS runs the app's tasks from (``tools/openwebui_app.py``);
+2. start the local services (AWS emulator in run-tasks mode + PostgreSQL with pgvector);
+3. ``ansible-playbook site.yml -i inventories/local``: the deploy waits until the service's
+   tasks (the real Open WebUI) are healthy behind the load balancer;
+4. the same again, which must report ``changed=0``;
+5. ``playbooks/verify.yml``: the stack is wired as designed;
+6. print what was deployed, the local URL of Open WebUI (the load balancer's HTTPS
+   listener on the front door) and how to sign in;
+7. stop the services and the app's tasks, unless ``--keep`` (then print how to use and
+   stop them).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -21,6 +27,7 @@ from pathlib import Path
 from tools.local_services import REPO, LocalServices, install_signal_handlers, state_dir_from_env
 from tools.local_services.__main__ import _env_lines
 from tools.local_services.postgres import DEFAULT_FLAVOUR
+from tools.openwebui_app import app_venv_path, ensure_app_venv
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -82,17 +89,48 @@ def deployed_table(services: LocalServices, stack: str) -> list[tuple[str, str, 
     return sorted(rows)
 
 
+def front_door(state_dir: Path, load_balancer: str) -> dict[int, str]:
+    """Listener port -> local URL of a load balancer, from the emulator's front-door.json."""
+    path = state_dir / "front-door.json"
+    balancers = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    return {x["port"]: x["url"] for b in balancers if b["name"] == load_balancer for x in b["listeners"]}
+
+
+def serving_lines(state_dir: Path, load_balancer: str, domain: str) -> list[str]:
+    """Where a person opens Open WebUI locally, and how to sign in."""
+    urls = front_door(state_dir, load_balancer)
+    if 443 not in urls:
+        return [f"no HTTPS listener of {load_balancer} is served locally (see {state_dir / 'emulator.log'})"]
+    port = urls[443].rsplit(":", 1)[1]
+    return [
+        f"URL: {urls[443]}   (the load balancer's HTTPS listener; in AWS: https://{domain})",
+        f"     the certificate is the stack's self-signed one for {domain}: your browser warns once, or use",
+        f"     curl -k {urls[443]}/health, or chromium --host-resolver-rules='MAP {domain} 127.0.0.1'"
+        f" https://{domain}:{port}",
+        "sign in: the first account created on the sign-in page becomes the admin (e-mail and password);",
+        "     Cognito sign-in needs the hosted UI, which local mode does not serve yet",
+        f"HTTP listener (redirects to HTTPS): {urls.get(80, '-')}",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the local services running")
     parser.add_argument("--flavour", default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", DEFAULT_FLAVOUR))
     args, extra = parser.parse_known_args(argv)
 
+    print(f"==> the Open WebUI app virtualenv ({app_venv_path()}; a first build takes about 15 minutes)", flush=True)
+    started = time.monotonic()
+    ensure_app_venv()
+    print(f"    ready after {time.monotonic() - started:.0f} s", flush=True)
     services = LocalServices(
-        state_dir_from_env(), postgres_flavour=args.flavour, pending=os.environ.get("OPENWEBUI_LOCAL_PENDING", "")
+        state_dir_from_env(),
+        postgres_flavour=args.flavour,
+        pending=os.environ.get("OPENWEBUI_LOCAL_PENDING", ""),
+        run_tasks=True,
     )
     install_signal_handlers(services)
-    print("==> starting the local services (AWS emulator, PostgreSQL + pgvector)", flush=True)
+    print("==> starting the local services (AWS emulator running ECS tasks, PostgreSQL + pgvector)", flush=True)
     services.start()
     try:
         env = dict(os.environ, **services.env(), ANSIBLE_FORCE_COLOR=os.environ.get("ANSIBLE_FORCE_COLOR", "1"))
@@ -122,14 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {'resource':<{width}}  id")
         for kind, ident, _unused in rows:
             print(f"    {kind:<{width}}  {ident}")
-        print("\n    app URL (in AWS): https://openwebui.local.test")
+        print(f"\n==> Open WebUI serves ({time.monotonic() - started:.0f} s after the start)")
+        print("    " + "\n    ".join(serving_lines(services.state_dir, "openwebui-local", "openwebui.local.test")))
         if args.keep:
             services._stopped = True  # leave them running
             print("\n==> the local services keep running; in a shell:")
             print("    " + "\n    ".join(_env_lines(services.state, services.state_dir)))
             print("    aws ec2 describe-vpcs   # aws CLI and boto3 use AWS_ENDPOINT_URL")
             print("    psql                    # PG* variables point at the local PostgreSQL")
-            print("    stop them with: make services-stop")
+            print("    stop them (and the app's tasks) with: make services-stop")
         return 0
     finally:
         if not args.keep:

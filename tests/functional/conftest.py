@@ -6,7 +6,8 @@
   up like RDS: TLS only (``ca_file`` signs its certificate), ``user``/``password`` the
   master user (not a superuser), ``admin_user``/``admin_password`` the superuser, for a
   test's own set-up only;
-* ``local_stack``: the whole stack deployed once (``site.yml``), with short pending states;
+* ``local_stack``: the whole stack deployed once (``site.yml``), with short pending states,
+  into an emulator in run-tasks mode: its ECS service runs the real Open WebUI;
 * ``ansible``: runs ``ansible`` / ``ansible-playbook`` from the repo with the
   collection resolved by FQCN and returns parsed results.
 """
@@ -213,10 +214,13 @@ def local_stack(tmp_path_factory, ansible):
     password that holds every URL-special character, as an operator may store one: the
     database role keeps a stored password, so DATABASE_URL must encode all of them."""
     root = tmp_path_factory.mktemp("stack")
+    from tools.openwebui_app import ensure_app_venv
+
+    ensure_app_venv()  # the emulator's ECS runs the service's tasks from it (built once per machine)
     # Short pending states, as AWS has long ones: a role that does not wait for a resource
     # to be ready (RDS available, NAT gateway available, load balancer active, ECS rollout
     # steady, ElastiCache available) fails here.
-    services = LocalServices(root / "services", pending=STACK_PENDING)
+    services = LocalServices(root / "services", pending=STACK_PENDING, run_tasks=True)
     services.start()
     try:
         password = token.token_urlsafe(12) + PASSWORD_SPECIALS + token.token_urlsafe(4)

@@ -41,7 +41,7 @@ http.server.ThreadingHTTPServer((sys.argv[1], 8080), Handler).serve_forever()
 HEALTH_CHECK = {
     "command": ["CMD-SHELL", "curl -fs http://localhost:8080/health || exit 1"],
     "interval": 5,
-    "timeout": 2,
+    "timeout": 4,
     "retries": 2,
     "startPeriod": 0,
 }
@@ -177,6 +177,9 @@ def test_a_task_runs_its_container_with_environment_and_secrets_and_logs_its_out
     task = stopped(aws, arn, 30)
     assert (task["stoppedReason"], task["stopCode"], task["desiredStatus"]) == ("done here", "UserInitiated", "STOPPED")
     assert task["containers"][0]["lastStatus"] == "STOPPED"
+    eni = next(d["value"] for d in task["attachments"][0]["details"] if d["name"] == "networkInterfaceId")
+    with pytest.raises(aws.client("ec2").exceptions.ClientError, match="InvalidNetworkInterfaceID"):
+        aws.client("ec2").describe_network_interfaces(NetworkInterfaceIds=[eni])
 
 
 @pytest.mark.parametrize(
@@ -236,7 +239,7 @@ def target_group(aws, net):
         TargetType="ip",
         HealthCheckPath="/health",
         HealthCheckIntervalSeconds=5,
-        HealthCheckTimeoutSeconds=2,
+        HealthCheckTimeoutSeconds=4,
         HealthyThresholdCount=2,
         UnhealthyThresholdCount=2,
     )["TargetGroups"][0]["TargetGroupArn"]
@@ -360,6 +363,28 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
     reasons = {t["stoppedReason"] for t in ecs.describe_tasks(cluster="local", tasks=stopped_arns)["tasks"]}
     assert any("CannotPullContainerError" in r for r in reasons), reasons
 
+    # A revision whose health check always fails: its tasks start, never turn healthy, are
+    # replaced until the circuit breaker fails the deployment and rolls back; the old tasks
+    # serve throughout.
+    sick = register(aws, net, "svc", environment={"BODY": "v3", "HEALTH_CODE": "500"}, health_check=HEALTH_CHECK)
+    ecs.update_service(cluster="local", service="web", taskDefinition=sick)
+    answers = set()
+
+    def failed_again():
+        response = httpx.get(url, timeout=5)
+        answers.add((response.status_code, response.text))
+        deployments = service(aws, "web")["deployments"]
+        return any(d["rolloutState"] == "FAILED" and d["taskDefinition"] == sick for d in deployments)
+
+    wait_for(failed_again, 180, "the circuit breaker on failing health checks")
+    svc = steady(aws, "web")
+    assert svc["taskDefinition"] == better
+    assert service_tasks(aws, "web") == now_serving, "the tasks that served were replaced"
+    assert answers == {(200, "v2")}, f"the failing revision served, or a request failed: {answers}"
+    stopped_arns = ecs.list_tasks(cluster="local", serviceName="web", desiredStatus="STOPPED")["taskArns"]
+    reasons = {t["stoppedReason"] for t in ecs.describe_tasks(cluster="local", tasks=stopped_arns)["tasks"]}
+    assert any("failed container health checks" in r or "failed ELB health checks" in r for r in reasons), reasons
+
     # Scale out and back in: a task starts (and turns healthy), then one is drained and stopped.
     ecs.update_service(cluster="local", service="web", desiredCount=3)
     steady(aws, "web")
@@ -371,7 +396,11 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
     assert wait_for(lambda: len(target_states(aws, target_group)) == 2, 30, "the third target deregistered")
 
     ecs.delete_service(cluster="local", service="web", force=True)
-    assert wait_for(lambda: not service_tasks(aws, "web"), 30, "the service's tasks stopped")
+    assert service(aws, "web")["status"] == "DRAINING", "a deleted service drains its tasks first"
+    with pytest.raises(ecs.exceptions.ClientError, match="ClusterContainsServicesException"):
+        ecs.delete_cluster(cluster="local")
+    assert wait_for(lambda: service(aws, "web")["status"] == "INACTIVE", 60, "the service INACTIVE")
+    assert not service_tasks(aws, "web"), "the deleted service's tasks still run"
 
 
 def test_a_cache_cluster_is_a_real_redis_in_run_tasks_mode(aws, net):
@@ -387,3 +416,19 @@ def test_a_cache_cluster_is_a_real_redis_in_run_tasks_mode(aws, net):
         conn.sendall(b"PING\r\n")
         assert conn.recv(16).startswith(b"+PONG")
     elasticache.delete_cache_cluster(CacheClusterId="ws")
+
+
+def test_a_cluster_with_a_running_task_cannot_be_deleted(aws, net):
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName="doomed")
+    arn = ecs.run_task(
+        cluster="doomed",
+        taskDefinition=register(aws, net, "doomed"),
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["sg"]]}},
+    )["tasks"][0]["taskArn"]
+    with pytest.raises(ecs.exceptions.ClientError, match="ClusterContainsTasksException"):
+        ecs.delete_cluster(cluster="doomed")
+    ecs.stop_task(cluster="doomed", task=arn)
+    wait_for(lambda: ecs.describe_tasks(cluster="doomed", tasks=[arn])["tasks"][0]["lastStatus"] == "STOPPED", 30)
+    assert ecs.delete_cluster(cluster="doomed")["cluster"]["status"] == "INACTIVE"

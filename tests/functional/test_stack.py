@@ -160,12 +160,15 @@ def test_the_flow_log_group_is_encrypted_with_a_key_only_the_stack_log_groups_ma
 
 
 def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
-    """Seed 2's "deploy a new version": change the tag in the inventory, re-run site.yml."""
+    """Seed 2's "deploy a new version": change the tag in the inventory, re-run site.yml.
+
+    The image's registry publishes every release under ``v<X.Y.Z>`` and ``<X.Y.Z>``: the new
+    tag is another one local mode can run, so the new tasks start and turn healthy."""
     ecs = local_stack.client("ecs")
     before = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
     old = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]
 
-    run = local_stack.playbook("site.yml", "-e", "ecs_service_image_tag=v0.12.5")
+    run = local_stack.playbook("site.yml", "-e", "ecs_service_image_tag=0.12.4")
     assert run.rc == 0, run.output[-3000:]
     changed = changed_tasks(run.stdout)
     assert changed, "the new tag changed nothing"
@@ -174,9 +177,10 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
 
     after = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
     new = ecs.describe_task_definition(taskDefinition=after)["taskDefinition"]
-    assert new["revision"] == old["revision"] + 1
+    # A new revision (test_served_stack.py's failed rollout of the same tag may have registered it).
+    assert new["revision"] > old["revision"]
     (old_container,), (new_container,) = old["containerDefinitions"], new["containerDefinitions"]
-    assert new_container["image"] == old_container["image"].rsplit(":", 1)[0] + ":v0.12.5"
+    assert new_container["image"] == old_container["image"].rsplit(":", 1)[0] + ":0.12.4"
     ignored = {"image", "dockerLabels"}  # the label is the configuration's hash, which names the image
     assert {k: v for k, v in new_container.items() if k not in ignored} == {
         k: v for k, v in old_container.items() if k not in ignored
@@ -185,10 +189,15 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
 
 def _gone(stack, arn: str) -> bool:
     """A tagged resource that AWS keeps listing for a while after its deletion: a NAT gateway
-    ``deleted``, an ECS service ``INACTIVE``; a KMS key (checked below: pending deletion)."""
+    ``deleted``, an ECS service ``INACTIVE``, an ECS task ``STOPPED`` (ECS shows stopped tasks
+    for an hour or so); a KMS key (checked below: pending deletion)."""
     if ":natgateway/" in arn:
         gateway = stack.client("ec2").describe_nat_gateways(NatGatewayIds=[arn.rsplit("/", 1)[1]])["NatGateways"]
         return all(g["State"] in ("deleting", "deleted") for g in gateway)
+    if ":ecs:" in arn and ":task/" in arn:
+        cluster = arn.split(":task/", 1)[1].split("/", 1)[0]
+        found = stack.client("ecs").describe_tasks(cluster=cluster, tasks=[arn])["tasks"]
+        return all(t["lastStatus"] == "STOPPED" for t in found)
     if ":ecs:" in arn and ":service/" in arn:
         cluster, service = arn.split(":service/", 1)[1].split("/", 1)
         found = stack.client("ecs").describe_services(cluster=cluster, services=[service])["services"]

@@ -1,6 +1,7 @@
 """CLI of the local services.
 
     python -m tools.local_services start [--flavour pgserver|embedded] [--pending rds=20,elasticache=6,...]
+                                         [--run-tasks]   # ECS runs a process per task
     python -m tools.local_services status
     python -m tools.local_services env        # export lines for a shell
     python -m tools.local_services stop
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["pgserver", "embedded"],
     )
     parser.add_argument("--pending", default=os.environ.get("OPENWEBUI_LOCAL_PENDING", ""))
+    parser.add_argument("--run-tasks", action="store_true", help="the emulator's ECS runs tasks for real")
     # Only what follows ``--`` is the command of ``run``: options after the subcommand
     # (``start --pending ...``) are options, not swallowed into a command.
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_pending(args.pending)
     except ValueError as exc:
         parser.error(f"--pending / OPENWEBUI_LOCAL_PENDING: {exc}")
-    services = LocalServices(state_dir, postgres_flavour=args.flavour, pending=args.pending)
+    services = LocalServices(state_dir, postgres_flavour=args.flavour, pending=args.pending, run_tasks=args.run_tasks)
     if args.command == "start":
         state = services.start()
         services._stopped = True  # detached: left running for `stop`

@@ -250,25 +250,36 @@ class LocalTask:
             threading.Thread(target=self._health_checks, name=f"hc-{self.task.id[:8]}", daemon=True).start()
 
     def _pump_output(self) -> None:
-        """The process's output, line by line, to its log file and its CloudWatch Logs stream."""
-        batch: list[dict] = []
-        last_flush = time.monotonic()
+        """The process's output, line by line, to its log file and (every half second, as
+        the awslogs driver batches) to its CloudWatch Logs stream."""
+        pending: list[dict] = []
+        done = threading.Event()
+
+        def flush_every_half_second() -> None:
+            while not done.wait(0.5):
+                self._flush(pending)
+            self._flush(pending)
+
+        flusher = threading.Thread(target=flush_every_half_second, name=f"logs-{self.task.id[:8]}", daemon=True)
+        flusher.start()
         with open(self.log_file, "ab") as copy:
             for raw in iter(self.proc.stdout.readline, b""):
                 copy.write(raw)
                 copy.flush()
                 message = raw.decode("utf-8", "replace").rstrip("\n")
-                batch.append({"timestamp": int(time.time() * 1000), "message": message})
-                if len(batch) >= 200 or time.monotonic() - last_flush > 1:
-                    self._flush(batch)
-                    batch, last_flush = [], time.monotonic()
-        self._flush(batch)
+                with self.runner.lock:
+                    pending.append({"timestamp": int(time.time() * 1000), "message": message})
+        done.set()
+        flusher.join(5)
 
-    def _flush(self, batch: list[dict]) -> None:
-        if batch and self.log_target:
-            logs, group, stream = self.log_target
-            with contextlib.suppress(Exception), self.runner.lock:
-                logs.put_log_events(group, stream, batch)
+    def _flush(self, pending: list[dict]) -> None:
+        """Send what ``pending`` holds (and empty it)."""
+        with self.runner.lock:
+            batch, pending[:] = list(pending), []
+            if batch and self.log_target:
+                logs, group, stream = self.log_target
+                with contextlib.suppress(Exception):
+                    logs.put_log_events(group, stream, batch)
 
     def _health_checks(self) -> None:
         check = self.container["healthCheck"]
@@ -351,8 +362,19 @@ class LocalTask:
                 if code == "TaskFailedToStart":
                     container.reason = reason
         (self.dir / "pid").unlink(missing_ok=True)
+        self._release_network_interface()
         self.stopped.set()
         self.runner.event_task_stopped(self)
+
+    def _release_network_interface(self) -> None:
+        """Fargate deletes a task's network interface once the task has stopped."""
+        ec2 = self.runner.backend("ec2", self.task)
+        for attachment in self.task.attachments:
+            details = {d["name"]: d["value"] for d in attachment.get("details", [])}
+            if details.get("networkInterfaceId"):
+                with contextlib.suppress(Exception), self.runner.lock:
+                    ec2.delete_network_interface(details["networkInterfaceId"])
+            attachment["status"] = "DELETED"
 
     def request_stop(self, reason: str, code: str = "UserInitiated", failed: bool = False) -> None:
         if not self.stop_requested.is_set():
@@ -622,6 +644,10 @@ class TaskRunner:
             and (deployment_id is None or t.deployment_id == deployment_id)
         ]
 
+    def _unstopped(self, service) -> list[LocalTask]:
+        """The service's tasks that have not stopped yet (stopping ones included)."""
+        return [t for t in self.tasks.values() if t.service is service and not t.stopped.is_set()]
+
     def _reconcile(self, service) -> None:
         if service.deployment_controller.get("type", "ECS") != "ECS" or not service.deployments:
             return
@@ -631,6 +657,8 @@ class TaskRunner:
         if service.status != "ACTIVE":
             for local in self._live(service):
                 local.request_stop("Scaling activity initiated by (deployment deleted)", "ServiceSchedulerInitiated")
+            if service.status == "DRAINING" and not self._unstopped(service):
+                service.status = "INACTIVE"
             return
         self._stop_failing(service)
         primary = service.deployments[0]
@@ -882,6 +910,7 @@ def install(tasks_dir: Path, endpoint: str) -> TaskRunner:
     """Run-tasks mode: patch the emulator's ECS and ELB (after ``moto_fixes.apply()``) and
     start the runner's loop. ``endpoint``: the emulator's URL, for the tasks' AWS SDK."""
     global RUNNER
+    from moto.ecs.exceptions import ECSException
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
 
@@ -893,6 +922,7 @@ def install(tasks_dir: Path, endpoint: str) -> TaskRunner:
     stop_task = EC2ContainerServiceBackend.stop_task
     list_tasks = EC2ContainerServiceBackend.list_tasks
     delete_service = EC2ContainerServiceBackend.delete_service
+    delete_cluster = EC2ContainerServiceBackend.delete_cluster
     update_service = EC2ContainerServiceBackend.update_service
     health_for = FakeTargetGroup.health_for
 
@@ -931,14 +961,34 @@ def install(tasks_dir: Path, endpoint: str) -> TaskRunner:
 
     @functools.wraps(delete_service)
     def delete_service_and_its_tasks(self, cluster_name, service_name, force):
+        """ECS: a deleted service is DRAINING until its tasks have stopped, then INACTIVE."""
         service = self._get_service(cluster_name, service_name)
         result = delete_service(self, cluster_name, service_name, force)
         with runner.lock:
+            if runner._unstopped(service):
+                service.status = "DRAINING"
             for local in runner._live(service):
                 local.request_stop(
                     f"Scaling activity initiated by (service {service.name} deleted)", "ServiceSchedulerInitiated"
                 )
         return result
+
+    @functools.wraps(delete_cluster)
+    def delete_cluster_without_tasks(self, cluster_str):
+        """ECS refuses to delete a cluster that still has services or tasks."""
+        cluster = self._get_cluster(cluster_str)
+        with runner.lock:
+            if any(
+                s.cluster_name == cluster.name and s.status in ("ACTIVE", "DRAINING") for s in self.services.values()
+            ):
+                raise ECSException(
+                    "ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active."
+                )
+            if any(t.task.cluster_name == cluster.name and not t.stopped.is_set() for t in runner.tasks.values()):
+                raise ECSException(
+                    "ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active."
+                )
+        return delete_cluster(self, cluster_str)
 
     @functools.wraps(update_service)
     def update_service_counting_tasks(self, service_properties):
@@ -966,6 +1016,7 @@ def install(tasks_dir: Path, endpoint: str) -> TaskRunner:
     EC2ContainerServiceBackend.stop_task = stop_task_for_real
     EC2ContainerServiceBackend.list_tasks = list_tasks_as_aws
     EC2ContainerServiceBackend.delete_service = delete_service_and_its_tasks
+    EC2ContainerServiceBackend.delete_cluster = delete_cluster_without_tasks
     EC2ContainerServiceBackend.update_service = update_service_counting_tasks
     FakeTargetGroup.health_for = health_as_probed
     venvs = runner.app_venvs()

@@ -1,0 +1,158 @@
+"""The deployed stack runs Open WebUI: the emulator's ECS (run-tasks mode) started the real
+app for each task of the service, and the front door serves the load balancer's listeners.
+
+Runs on the session's deployed stack (the ``local_stack`` fixture), after the e2e and
+secret-leak tests and before test_stack.py (file order), which rolls out a new image and
+destroys the stack. A broken rollout must fail the deploy while the tasks that served keep
+serving, as in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.functional.conftest import LOCAL_STACK
+from tools.make_local import front_door
+
+pytestmark = pytest.mark.xdist_group("local_stack")
+CLUSTER, SERVICE, CONTAINER = LOCAL_STACK, "open-webui", "open-webui"
+DOMAIN = "openwebui.local.test"  # inventories/local
+LOG_GROUP = f"/{LOCAL_STACK}/ecs/open-webui"
+
+
+def stack_tls(stack) -> ssl.SSLContext:
+    """Trusts the certificate of the stack's HTTPS listener (from ACM), whatever the host name:
+    the local front door listens on 127.0.0.1, the certificate names the stack's domain."""
+    acm = stack.client("acm")
+    (summary,) = [c for c in acm.list_certificates()["CertificateSummaryList"] if c["DomainName"] == DOMAIN]
+    pem = acm.get_certificate(CertificateArn=summary["CertificateArn"])["Certificate"]
+    context = ssl.create_default_context(cadata=pem)
+    context.check_hostname = False
+    return context
+
+
+def urls(stack) -> dict[int, str]:
+    found = front_door(stack.services.state_dir, LOCAL_STACK)
+    assert 443 in found and 80 in found, found
+    return found
+
+
+def service(stack) -> dict:
+    return stack.client("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+
+
+def running_tasks(stack) -> list[dict]:
+    ecs = stack.client("ecs")
+    arns = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"]
+    return ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+
+
+def target_states(stack) -> list[str]:
+    elbv2 = stack.client("elbv2")
+    (group,) = [
+        g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"].startswith(LOCAL_STACK)
+    ]
+    health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
+    return sorted(d["TargetHealth"]["State"] for d in health)
+
+
+def test_the_stack_serves_open_webui_through_its_load_balancer(local_stack):
+    """HTTPS with the listener's certificate, HTTP redirected, two healthy targets."""
+    https = urls(local_stack)[443]
+    tls = stack_tls(local_stack)
+    response = httpx.get(f"{https}/health", verify=tls, timeout=30)
+    assert (response.status_code, response.json()) == (200, {"status": True})
+    config = httpx.get(f"{https}/api/config", verify=tls, timeout=30).json()
+    assert (config["name"], config["version"]) == ("Open WebUI", "0.12.4")
+    assert config["features"]["enable_login_form"] is True and config["features"]["enable_signup"] is False
+
+    host, port = https.removeprefix("https://").split(":")
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((host, int(port)), timeout=10) as raw, context.wrap_socket(raw) as tls:
+        der = tls.getpeercert(binary_form=True)
+    from cryptography import x509
+
+    certificate = x509.load_der_x509_certificate(der)
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert DOMAIN in names.get_values_for_type(x509.DNSName), "not the listener's certificate"
+
+    redirect = httpx.get(f"{urls(local_stack)[80]}/auth?x=1", timeout=30)
+    assert redirect.status_code == 301 and redirect.headers["location"] == f"{https}/auth?x=1"
+
+    svc = service(local_stack)
+    assert (svc["runningCount"], svc["desiredCount"]) == (2, 2)
+    assert target_states(local_stack) == ["healthy", "healthy"]
+    tasks = running_tasks(local_stack)
+    assert len(tasks) == 2 and {t["healthStatus"] for t in tasks} == {"HEALTHY"}
+
+
+def test_each_task_writes_the_apps_log_to_its_stream(local_stack):
+    """awslogs: stream <prefix>/<container>/<task id> of the app's log group, per task."""
+    https = urls(local_stack)[443]
+    for _attempt in range(4):  # round robin: each task answers one at least
+        assert httpx.get(f"{https}/api/config", verify=stack_tls(local_stack), timeout=30).status_code == 200
+    time.sleep(2)  # the awslogs driver sends in batches
+    logs = local_stack.client("logs")
+    texts = []
+    for task in running_tasks(local_stack):
+        stream = f"open-webui/{CONTAINER}/{task['taskArn'].rsplit('/', 1)[-1]}"
+        events = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True)["events"]
+        texts.append("\n".join(e["message"] for e in events))
+        assert "v0.12.4 - building the best AI user interface" in texts[-1], texts[-1][-2000:]
+    assert len(texts) == 2
+    assert all('"GET /api/config HTTP/1.1" 200' in text for text in texts), "a request missing from a task's log"
+
+
+def _serving_checker(https: str, tls: ssl.SSLContext, stop: threading.Event, answers: list) -> None:
+    while not stop.is_set():
+        try:
+            answers.append(httpx.get(f"{https}/health", verify=tls, timeout=30).status_code)
+        except httpx.HTTPError as error:
+            answers.append(repr(error))
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("broken", ["image", "secret"])
+def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(local_stack, broken):
+    """An image tag local mode cannot provide, or a secret that cannot be read: the circuit
+    breaker fails the deployment and rolls back; the play fails and says so; the tasks that
+    served before serve throughout and afterwards."""
+    ecs, secretsmanager = local_stack.client("ecs"), local_stack.client("secretsmanager")
+    before = service(local_stack)["taskDefinition"]
+    serving = {t["taskArn"] for t in running_tasks(local_stack)}
+    args = ["--tags", "ecs_service", "-e", "ecs_service_wait_delay=2"]
+    secret = f"{LOCAL_STACK}/oauth-client-secret"
+    if broken == "image":
+        args += ["-e", "ecs_service_image_tag=v0.0.1"]
+    else:  # a new revision (another tag of the same release) whose secret cannot be read
+        args += ["-e", "ecs_service_image_tag=0.12.4"]
+        secretsmanager.delete_secret(SecretId=secret, RecoveryWindowInDays=7)
+    stop, answers = threading.Event(), []
+    checker = threading.Thread(
+        target=_serving_checker, args=(urls(local_stack)[443], stack_tls(local_stack), stop, answers)
+    )
+    checker.start()
+    try:
+        run = local_stack.playbook("site.yml", *args)
+    finally:
+        stop.set()
+        checker.join(60)
+        if broken == "secret":
+            secretsmanager.restore_secret(SecretId=secret)
+    assert run.rc != 0, "a rollout that cannot start did not fail the deploy"
+    assert "deployment failed: tasks failed to start" in run.output, run.output[-3000:]
+    assert service(local_stack)["taskDefinition"] == before, "the service is not back on the previous revision"
+    assert {t["taskArn"] for t in running_tasks(local_stack)} == serving, "the tasks that served were replaced"
+    assert answers and set(answers) == {200}, f"a request failed during the rollout: {sorted(set(map(str, answers)))}"
+    stopped = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="STOPPED")["taskArns"]
+    reasons = json.dumps([t["stoppedReason"] for t in ecs.describe_tasks(cluster=CLUSTER, tasks=stopped)["tasks"]])
+    expected = "CannotPullContainerError" if broken == "image" else "ResourceInitializationError"
+    assert expected in reasons, reasons
