@@ -14,14 +14,14 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
-.PHONY: local test venv lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench
+.PHONY: local test venv chromium lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
 
 # pytest and molecule run side by side: both mostly wait on deploys into their own local
 # services (-O prints each one's output whole, when it ends).
-test: venv lint sanity units
+test: venv chromium lint sanity units
 	$(MAKE) --no-print-directory -j2 -Otarget pytest molecule
 	@echo "make test: every gate passed"
 
@@ -32,6 +32,13 @@ $(VENV)/.installed: requirements/dev.txt
 	$(PIP_INSTALL) --upgrade 'pip==26.3' $(PIP_QUIET)
 	$(PIP_INSTALL) -r requirements/dev.txt $(PIP_QUIET)
 	touch $@
+
+# Debian's Chromium, which the browser test drives (Playwright): installed when missing and
+# this runs as root; otherwise that one test skips, saying how to install it.
+chromium:
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is not installed: the browser test will skip (sudo apt-get install chromium)"; fi; }
 
 # A plain checkout resolves ajudadigital.openwebui.* through this link (see ansible.cfg).
 $(COLLECTIONS)/ansible_collections/ajudadigital/openwebui:

@@ -205,6 +205,9 @@ class DeployedStack:
 
 
 STACK_PENDING = "rds=6,nat=4,elb=4,ecs=6,elasticache=6"
+# The first account of the stack's Open WebUI (made by whichever test signs up first: the
+# first account is the admin).
+FIRST_ADMIN = {"name": "First Admin", "email": "admin@example.com", "password": "Admin-pass-1!"}
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.functional.conftest import LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack
+from tests.functional.conftest import FIRST_ADMIN, LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack
 from tests.functional.openwebui_contract import (
     LOCAL_OVERRIDES,
     LOCAL_SUBSTITUTIONS,
@@ -381,7 +381,7 @@ def _first_admin(deployment: Deployment) -> dict:
         with deployment.client() as client:
             response = client.post(
                 "/api/v1/auths/signup",
-                json={"name": "First Admin", "email": "admin@example.com", "password": "Admin-pass-1!"},
+                json=FIRST_ADMIN,
             )
         assert response.status_code == 200, response.text
         deployment.state["admin"] = response.json()
@@ -395,7 +395,7 @@ def test_first_signup_is_admin(deployment):
     with deployment.client() as client:
         me = client.get("/api/v1/auths/", headers=_admin_headers(deployment))
     assert me.status_code == 200, me.text
-    assert (me.json()["email"], me.json()["role"]) == ("admin@example.com", "admin")
+    assert (me.json()["email"], me.json()["role"]) == (FIRST_ADMIN["email"], "admin")
 
 
 @pytest.mark.e2e

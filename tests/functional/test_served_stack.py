@@ -10,6 +10,7 @@ serving, as in AWS.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import ssl
 import threading
@@ -18,7 +19,7 @@ import time
 import httpx
 import pytest
 
-from tests.functional.conftest import LOCAL_STACK
+from tests.functional.conftest import FIRST_ADMIN, LOCAL_STACK
 from tools.make_local import front_door
 
 pytestmark = pytest.mark.xdist_group("local_stack")
@@ -109,6 +110,42 @@ def test_each_task_writes_the_apps_log_to_its_stream(local_stack):
         assert "v0.12.4 - building the best AI user interface" in texts[-1], texts[-1][-2000:]
     assert len(texts) == 2
     assert all('"GET /api/config HTTP/1.1" 200' in text for text in texts), "a request missing from a task's log"
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(
+    not CHROMIUM, reason="no chromium: `make test` installs Debian's as root (apt-get install chromium)"
+)
+def test_a_person_opens_the_url_in_a_browser_and_signs_in(local_stack, tmp_path):
+    """Headless Chromium (Debian's) at https://<domain>:<local port>, the domain mapped to the
+    front door: the sign-in page, then the admin's e-mail and password, then the app."""
+    from playwright.sync_api import sync_playwright
+
+    https = urls(local_stack)[443]
+    tls = stack_tls(local_stack)
+    if httpx.get(f"{https}/api/config", verify=tls, timeout=30).json().get("onboarding"):
+        signup = httpx.post(f"{https}/api/v1/auths/signup", json=FIRST_ADMIN, verify=tls, timeout=60)
+        assert signup.status_code == 200, signup.text
+    port = https.rsplit(":", 1)[1]
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    flags += ["--disable-sync", "--no-first-run", f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+        try:
+            page = browser.new_context(ignore_https_errors=True).new_page()
+            page.goto(f"https://{DOMAIN}:{port}/", wait_until="networkidle", timeout=120_000)
+            page.wait_for_selector("text=Sign in to Open WebUI", timeout=60_000)
+            page.screenshot(path=str(tmp_path / "sign-in.png"))
+            page.fill("input[type=email]", FIRST_ADMIN["email"])
+            page.fill("input[type=password]", FIRST_ADMIN["password"])
+            page.click("button[type=submit]")
+            page.wait_for_selector(f"text=Hello, {FIRST_ADMIN['name']}", timeout=60_000)
+            page.screenshot(path=str(tmp_path / "signed-in.png"))
+            assert page.url == f"https://{DOMAIN}:{port}/", page.url
+        finally:
+            browser.close()
 
 
 def _serving_checker(https: str, tls: ssl.SSLContext, stop: threading.Event, answers: list) -> None:
