@@ -13,6 +13,7 @@ import json
 import shutil
 import socket
 import ssl
+import subprocess
 import threading
 import time
 
@@ -115,6 +116,19 @@ def test_each_task_writes_the_apps_log_to_its_stream(local_stack):
 CHROMIUM = shutil.which("chromium")
 
 
+def first_admin_token(stack) -> str:
+    """Sign the first admin in (signed up first when the app has no account yet: the e2e
+    tests, which run earlier, make it); return the session token."""
+    https, tls = urls(stack)[443], stack_tls(stack)
+    if httpx.get(f"{https}/api/config", verify=tls, timeout=30).json().get("onboarding"):
+        signup = httpx.post(f"{https}/api/v1/auths/signup", json=FIRST_ADMIN, verify=tls, timeout=60)
+        assert signup.status_code == 200, signup.text
+    signin = {"email": FIRST_ADMIN["email"], "password": FIRST_ADMIN["password"]}
+    response = httpx.post(f"{https}/api/v1/auths/signin", json=signin, verify=tls, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["token"]
+
+
 @pytest.mark.skipif(
     not CHROMIUM, reason="no chromium: `make test` installs Debian's as root (apt-get install chromium)"
 )
@@ -124,10 +138,7 @@ def test_a_person_opens_the_url_in_a_browser_and_signs_in(local_stack, tmp_path)
     from playwright.sync_api import sync_playwright
 
     https = urls(local_stack)[443]
-    tls = stack_tls(local_stack)
-    if httpx.get(f"{https}/api/config", verify=tls, timeout=30).json().get("onboarding"):
-        signup = httpx.post(f"{https}/api/v1/auths/signup", json=FIRST_ADMIN, verify=tls, timeout=60)
-        assert signup.status_code == 200, signup.text
+    first_admin_token(local_stack)
     port = https.rsplit(":", 1)[1]
     flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
     flags += ["--disable-sync", "--no-first-run", f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1"]
@@ -146,6 +157,64 @@ def test_a_person_opens_the_url_in_a_browser_and_signs_in(local_stack, tmp_path)
             assert page.url == f"https://{DOMAIN}:{port}/", page.url
         finally:
             browser.close()
+
+
+# A socket.io client (python-socketio of the app virtualenv): connects to one task as the
+# browser of https://<domain> would, prints every "events" message it receives as a JSON line.
+SOCKET_CLIENT = """
+import json, sys, socketio
+client = socketio.Client(websocket_extra_options={"suppress_origin": True})  # the Origin header given below
+client.on("events", lambda data: print(json.dumps(data), flush=True))
+client.connect(sys.argv[1], socketio_path="/ws/socket.io", auth={"token": sys.argv[2]},
+               headers={"Origin": sys.argv[3]}, transports=["websocket"], wait_timeout=30)
+print("connected", flush=True)
+client.sleep(60)
+client.disconnect()
+"""
+
+
+def test_a_chat_event_from_one_task_reaches_a_client_of_the_other_through_redis(local_stack):
+    """WEBSOCKET_MANAGER=redis: a client connected to task A gets the event that a request
+    answered by task B emits to its user (the two share the cache cluster's Redis)."""
+    from tools.openwebui_app import ensure_app_venv
+
+    token = first_admin_token(local_stack)
+    first, second = [
+        f"http://{next(d['value'] for d in t['attachments'][0]['details'] if d['name'] == 'privateIPv4Address')}:8080"
+        for t in running_tasks(local_stack)
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    message = {"id": "m1", "role": "user", "content": "hello", "parentId": None, "childrenIds": []}
+    chat = {"title": "relay", "messages": [message], "history": {"messages": {"m1": message}, "currentId": "m1"}}
+    created = httpx.post(f"{first}/api/v1/chats/new", json={"chat": chat}, headers=headers, timeout=60)
+    assert created.status_code == 200, created.text
+    chat_id = created.json()["id"]
+
+    python = str(ensure_app_venv() / "bin" / "python")
+    client = subprocess.Popen(
+        [python, "-c", SOCKET_CLIENT, first, token, f"https://{DOMAIN}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert client.stdout.readline().strip() == "connected"
+        marker = f"relayed-{time.monotonic_ns()}"
+        update = httpx.post(
+            f"{second}/api/v1/chats/{chat_id}/messages/m1", json={"content": marker}, headers=headers, timeout=60
+        )
+        assert update.status_code == 200, update.text
+        deadline = time.monotonic() + 30
+        seen = []
+        while time.monotonic() < deadline:
+            line = client.stdout.readline()
+            seen.append(line)
+            if marker in line:
+                break
+        assert any(marker in line for line in seen), f"the event did not cross to the other task: {seen[-5:]}"
+    finally:
+        client.kill()
+        client.wait(10)
 
 
 def _serving_checker(https: str, tls: ssl.SSLContext, stop: threading.Event, answers: list) -> None:
