@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if rc:
             print(f"\nmake local: the deploy failed (exit {rc})", file=sys.stderr)
             return rc
+        serving = time.monotonic() - started  # the deploy waits until the tasks are healthy
         rc, out, second = run_playbook(
             env, "site.yml", "-i", "inventories/local", *extra, title="deploy again (must change nothing)"
         )
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {'resource':<{width}}  id")
         for kind, ident, _unused in rows:
             print(f"    {kind:<{width}}  {ident}")
-        print(f"\n==> Open WebUI serves ({time.monotonic() - started:.0f} s after the start)")
+        print(f"\n==> Open WebUI serves (since {serving:.0f} s after the start: the first deploy's end)")
         print("    " + "\n    ".join(serving_lines(services.state_dir, "openwebui-local", "openwebui.local.test")))
         if args.keep:
             services._stopped = True  # leave them running
