@@ -9,14 +9,17 @@ and scaling. The real Open WebUI runs in the deployed-stack tests.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 
 import httpx
 import pytest
 
-from tools.local_services import LocalServices
+from tools.local_services import LocalServices, ecs_runner
 
 # One emulator for the module's tests, on one xdist worker.
 pytestmark = pytest.mark.xdist_group("local_ecs")
@@ -161,6 +164,7 @@ def test_a_task_runs_its_container_with_environment_and_secrets_and_logs_its_out
     arn = run(aws, net, td)
     task = wait_for(lambda: (t := describe(aws, arn))["lastStatus"] == "RUNNING" and t, 60, "RUNNING")
     address = next(d["value"] for d in task["attachments"][0]["details"] if d["name"] == "privateIPv4Address")
+    assert not ecs_runner._claim(address), "another emulator could take the task's address"
     assert wait_for(lambda: describe(aws, arn)["healthStatus"] == "HEALTHY", 30, "HEALTHY")
     with urllib.request.urlopen(f"http://{address}:8080/", timeout=5) as response:
         assert response.read() == b"plain-body"
@@ -432,3 +436,16 @@ def test_a_cluster_with_a_running_task_cannot_be_deleted(aws, net):
     ecs.stop_task(cluster="doomed", task=arn)
     wait_for(lambda: ecs.describe_tasks(cluster="doomed", tasks=[arn])["tasks"][0]["lastStatus"] == "STOPPED", 30)
     assert ecs.delete_cluster(cluster="doomed")["cluster"]["status"] == "INACTIVE"
+
+
+def test_a_task_address_claimed_by_a_process_that_is_gone_is_taken_again(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    ecs_runner.ADDRESS_CLAIMS.mkdir(parents=True, exist_ok=True)
+    claim = ecs_runner.ADDRESS_CLAIMS / "127.77.250.250"
+    claim.write_text(str(gone.pid))
+    try:
+        assert ecs_runner._claim("127.77.250.250")
+        assert claim.read_text() == str(os.getpid())
+    finally:
+        claim.unlink(missing_ok=True)

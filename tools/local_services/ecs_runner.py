@@ -54,6 +54,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -68,6 +69,9 @@ from .front_door import MotoFrontDoor
 RUNNER: TaskRunner | None = None
 TICK = 0.5  # seconds between two looks at the services
 ADDRESS_PREFIX = "127.77"
+# Which emulator holds which task address (one file per address; several emulators may run
+# tasks on one machine at once, e.g. the tests' xdist workers).
+ADDRESS_CLAIMS = Path(tempfile.gettempdir()) / "openwebui-local-task-addresses"
 
 
 def _now() -> datetime:
@@ -396,6 +400,7 @@ class TaskRunner:
         self.lock = threading.RLock()
         self.tasks: dict[str, LocalTask] = {}  # task ARN -> LocalTask
         self.next_address = 2
+        self.claimed: list[str] = []  # addresses this emulator holds (ADDRESS_CLAIMS)
         self.service_state: dict[str, dict] = {}  # service ARN -> runner bookkeeping
         self.probes: dict[tuple[str, str, int], float] = {}  # (group, ip, port) -> next probe (monotonic)
         self.stopping = threading.Event()
@@ -407,14 +412,16 @@ class TaskRunner:
 
     # -- helpers the tasks use -------------------------------------------------------------
     def allocate_address(self, port: int) -> str:
-        """A loopback address of its own for a task; one where something already listens on
-        ``port`` (another emulator's task) is skipped."""
+        """A loopback address of its own for a task: claimed for this emulator's lifetime
+        (other emulators on the machine skip it), and one where something listens on
+        ``port`` is skipped too."""
         while True:
             with self.lock:
                 n = self.next_address
                 self.next_address += 1
             address = f"{ADDRESS_PREFIX}.{n // 250}.{n % 250 + 2}"
-            if not port or not _listening(address, port):
+            if _claim(address) and not (port and _listening(address, port)):
+                self.claimed.append(address)
                 return address
 
     @functools.lru_cache(maxsize=1)  # noqa: B019 - one runner per process
@@ -864,6 +871,8 @@ class TaskRunner:
                     os.killpg(local.proc.pid, signal.SIGKILL)
         self.front_door.stop()
         cache_nodes.stop_all()
+        for address in self.claimed:
+            (ADDRESS_CLAIMS / address).unlink(missing_ok=True)
 
 
 def _runner_task_class():
@@ -878,6 +887,39 @@ def _runner_task_class():
             """The runner's lifecycle moves the task, not a describe call."""
 
     return RunnerTask
+
+
+def _claim(address: str) -> bool:
+    """Claim ``address`` for this process (a file named after it, holding the PID), unless a
+    live process holds it: several emulators may run tasks on one machine (the tests)."""
+    ADDRESS_CLAIMS.mkdir(parents=True, exist_ok=True)
+    path = ADDRESS_CLAIMS / address
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(path.read_text(encoding="utf-8") or 0)
+            except (OSError, ValueError):
+                holder = 0
+            if holder and holder != os.getpid() and _alive(holder):
+                return False
+            path.unlink(missing_ok=True)  # left by a process that is gone
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as claim:
+            claim.write(str(os.getpid()))
+        return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _listening(address: str, port: int) -> bool:
