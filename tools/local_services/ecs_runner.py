@@ -97,7 +97,6 @@ class LocalTask:
         self.proc: subprocess.Popen | None = None
         self.health = "UNKNOWN"  # container health: UNKNOWN, HEALTHY, UNHEALTHY
         self.running_since: float | None = None
-        self.ever_healthy = False  # the container health check passed once
         self.was_healthy = False  # healthy for its service once (health check and targets)
         self.failed = False  # stopped because it failed (to start, its checks, or it exited)
         self.stop_requested = threading.Event()
@@ -310,7 +309,6 @@ class LocalTask:
             if ok:
                 failures = 0
                 self.health = "HEALTHY"
-                self.ever_healthy = True
             elif not in_start_period or self.health == "HEALTHY":
                 failures += 1
                 if failures >= retries:
