@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavour", default=os.environ.get("OPENWEBUI_LOCAL_POSTGRES", DEFAULT_FLAVOUR))
     args, extra = parser.parse_known_args(argv)
 
-    print(f"==> the Open WebUI app virtualenv ({app_venv_path()}; a first build takes about 15 minutes)", flush=True)
+    print(f"==> the Open WebUI app virtualenv ({app_venv_path()}; a first build takes minutes)", flush=True)
     started = time.monotonic()
     ensure_app_venv()
     print(f"    ready after {time.monotonic() - started:.0f} s", flush=True)
