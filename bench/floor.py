@@ -402,7 +402,7 @@ class Floor:
             Tags=tag_list(),
         )["TargetGroups"][0]["TargetGroupArn"]
         elb.modify_target_group_attributes(
-            TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]
+            TargetGroupArn=tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "120"}]
         )
         alb = elb.create_load_balancer(
             Name=STACK,
@@ -450,7 +450,7 @@ class Floor:
             AllowedOAuthFlows=["code"],
             AllowedOAuthScopes=["openid", "email", "profile"],
             AllowedOAuthFlowsUserPoolClient=True,
-            CallbackURLs=["https://openwebui.local.test/oauth/oidc/callback"],
+            CallbackURLs=["https://openwebui.local.test/oauth/oidc/login/callback"],
             SupportedIdentityProviders=["COGNITO"],
         )["UserPoolClient"]
         idp.create_user_pool_domain(UserPoolId=pool, Domain=STACK)

@@ -96,6 +96,9 @@ def front_door(state_dir: Path, load_balancer: str) -> dict[int, str]:
     return {x["port"]: x["url"] for b in balancers if b["name"] == load_balancer for x in b["listeners"]}
 
 
+ADMIN_EMAIL = "admin@example.com"  # inventories/local: auth_admin_email
+
+
 def serving_lines(state_dir: Path, load_balancer: str, domain: str) -> list[str]:
     """Where a person opens Open WebUI locally, and how to sign in."""
     urls = front_door(state_dir, load_balancer)
@@ -107,7 +110,9 @@ def serving_lines(state_dir: Path, load_balancer: str, domain: str) -> list[str]
         f"     the certificate is the stack's self-signed one for {domain}: your browser warns once, or use",
         f"     curl -k {urls[443]}/health, or chromium --host-resolver-rules='MAP {domain} 127.0.0.1'"
         f" https://{domain}:{port}",
-        "sign in: the first account created on the sign-in page becomes the admin (e-mail and password);",
+        f"sign in: {ADMIN_EMAIL} (auth_admin_email), the first administrator the deploy made; its password:",
+        f"     aws secretsmanager get-secret-value --secret-id {load_balancer}/webui-admin-password"
+        " --query SecretString --output text   (with the AWS_* variables below; make local KEEP=1)",
         "     Cognito sign-in needs the hosted UI, which local mode does not serve yet",
         f"HTTP listener (redirects to HTTPS): {urls.get(80, '-')}",
     ]

@@ -28,7 +28,7 @@ CONFIG_HASH_LABEL = "ajudadigital.openwebui.config-hash"
 HASH_JSON = dict(sort_keys=True, separators=(", ", ": "), ensure_ascii=True)
 HASH_LENGTH = 16
 
-CONTAINER_KEYS = ("name", "image", "port", "environment", "secrets", "mounts", "log", "health_check")
+CONTAINER_KEYS = ("name", "image", "port", "environment", "secrets", "mounts", "log", "health_check", "stop_timeout")
 LOG_KEYS = ("group", "region", "stream_prefix")
 HEALTH_CHECK_KEYS = ("path", "interval", "timeout", "retries", "start_period")
 TASK_KEYS = ("volumes", "cpu", "memory", "execution_role_arn", "task_role_arn", "cpu_architecture")
@@ -180,6 +180,9 @@ def ecs_container_definition(container, **task):
             "startPeriod": _int(name, health["start_period"], "health_check.start_period"),
         },
     }
+    # Only when given: a container without it keeps the definition (and label) it had before.
+    if "stop_timeout" in settings:
+        definition["stopTimeout"] = _int(name, settings["stop_timeout"], "stop_timeout")
     hashed = {
         "volumes": _plain(name, _list(name, task["volumes"], "volumes"), "volumes"),
         # Strings, as the role passes them to community.aws.ecs_taskdefinition.

@@ -140,7 +140,7 @@ EXAMPLES = r"""
     generate_secret: true
     allowed_oauth_flows: [code]
     allowed_oauth_scopes: [openid, email, profile]
-    callback_urls: [https://chat.example.com/oauth/oidc/callback]
+    callback_urls: [https://chat.example.com/oauth/oidc/login/callback]
     logout_urls: [https://chat.example.com/auth]
     supported_identity_providers: [COGNITO]
     explicit_auth_flows: [ALLOW_REFRESH_TOKEN_AUTH]
@@ -231,7 +231,7 @@ user_pool_client:
   sample:
     client_id: 1example23456789
     client_name: openwebui
-    callback_urls: [https://chat.example.com/oauth/oidc/callback]
+    callback_urls: [https://chat.example.com/oauth/oidc/login/callback]
     has_secret: true
 """
 

@@ -205,9 +205,13 @@ class DeployedStack:
 
 
 STACK_PENDING = "rds=6,nat=4,elb=4,ecs=6,elasticache=6"
-# The first account of the stack's Open WebUI (made by whichever test signs up first: the
-# first account is the admin).
-FIRST_ADMIN = {"name": "First Admin", "email": "admin@example.com", "password": "Admin-pass-1!"}
+
+
+def first_admin(stack: DeployedStack) -> dict[str, str]:
+    """The stack's first administrator, as its migration task made it (inventories/local's
+    auth_admin_email; the password the auth role generated into Secrets Manager)."""
+    secret = stack.client("secretsmanager").get_secret_value(SecretId=f"{LOCAL_STACK}/webui-admin-password")
+    return {"name": "Administrator", "email": "admin@example.com", "password": secret["SecretString"]}
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,14 @@ def database_url(user: str, password: str, host: str, port: int, database: str) 
     return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{quote(database, safe='')}"
 
 
+# Draining: a stopping task leaves the target group for its deregistration delay (no new
+# requests, those in flight go on), then ECS sends SIGTERM and waits stopTimeout (Fargate's
+# most) before SIGKILL: a streamed answer has minutes to finish during a rollout. The role's
+# default delay is 120 s; inventories/local sets 30 (each local rollout waits for it).
+DEREGISTRATION_DELAY = 30
+STOP_TIMEOUT = 120
+
+
 def expected_container(
     *,
     stack: str,
@@ -52,15 +60,35 @@ def expected_container(
         "CORS_ALLOW_ORIGIN": public,
         # behind the ALB: keep idle connections open longer than the ALB does
         "UVICORN_TIMEOUT_KEEP_ALIVE": str(idle_timeout + 5),
+        # TLS ends at the ALB and the site is https://<domain>: the browser sends the session
+        # (OAuth state) and sign-in cookies over TLS only
+        "WEBUI_SESSION_COOKIE_SECURE": "true",
+        "WEBUI_AUTH_COOKIE_SECURE": "true",
+        "ENABLE_WEBSOCKET_SUPPORT": "true",
+        # uploads: at most 50 MB a file (the app holds it in memory), 10 files a message
+        "RAG_FILE_MAX_SIZE": "50",
+        "RAG_FILE_MAX_COUNT": "10",
+        # the service's tasks never migrate: the one-off migration task did, before the rollout
+        "ENABLE_DB_MIGRATIONS": "false",
         # auth layer: Cognito (OIDC), groups -> Open WebUI roles; e-mail/password login on
         "ENABLE_OAUTH_SIGNUP": "true",
         "ENABLE_LOGIN_FORM": "true",
         "ENABLE_SIGNUP": "false",
+        # new accounts wait for an admin; a session lasts a day (it bounds access after the
+        # user is disabled in Cognito); only e-mail domains of the inventory sign in by OAuth
+        "DEFAULT_USER_ROLE": "pending",
+        "JWT_EXPIRES_IN": "1d",
+        "OAUTH_ALLOWED_DOMAINS": "example.com",
+        # the first administrator, made by the migration task before anyone can sign up; the
+        # same address invited into Cognito's Admins signs in to that account
+        "WEBUI_ADMIN_EMAIL": "admin@example.com",
+        "WEBUI_ADMIN_NAME": "Administrator",
+        "OAUTH_MERGE_ACCOUNTS_BY_EMAIL": "true",
         "OAUTH_CLIENT_ID": cognito["client_id"],
         "OPENID_PROVIDER_URL": (
             f"https://cognito-idp.{region}.amazonaws.com/{cognito['pool_id']}/.well-known/openid-configuration"
         ),
-        "OPENID_REDIRECT_URI": f"{public}/oauth/oidc/callback",
+        "OPENID_REDIRECT_URI": f"{public}/oauth/oidc/login/callback",
         "OAUTH_PROVIDER_NAME": "Cognito",
         "OAUTH_SCOPES": "openid email profile",
         "OPENID_END_SESSION_ENDPOINT": f"{cognito['hosted_ui']}/logout?{logout}",
@@ -74,6 +102,7 @@ def expected_container(
         "PGVECTOR_DB_URL": f"{stack}/database-url",
         "WEBUI_SECRET_KEY": f"{stack}/webui-secret-key",
         "OAUTH_CLIENT_SECRET": f"{stack}/oauth-client-secret",
+        "WEBUI_ADMIN_PASSWORD": f"{stack}/webui-admin-password",
     }
     if redis:  # more than one task: websockets through Redis
         environment["WEBSOCKET_MANAGER"] = "redis"

@@ -35,6 +35,7 @@ PROD = {
     "database_backup_retention_days": 14,
     "load_balancer_certificate_mode": "arn",
     "load_balancer_certificate_arn": CERT_ARN,
+    "ecs_service_min_count": 2,
 }
 
 
@@ -67,6 +68,9 @@ CASES = [
         ["vpc_public_subnet_cidrs", "not inside vpc_cidr"],
     ),
     Case("one-az-in-prod", {**PROD, "vpc_az_count": 1}, ["vpc_az_count", "at least 2"]),
+    Case(
+        "one-task-floor-in-prod", {**PROD, "ecs_service_min_count": 1}, ["ecs_service_min_count", "2 or more in prod"]
+    ),
     Case("nat-mode-unknown", {"vpc_nat_gateway_mode": "none"}, ["vpc_nat_gateway_mode"]),
     Case("flow-log-retention-45", {"vpc_flow_log_retention_days": 45}, ["vpc_flow_log_retention_days"]),
     Case("alb-ingress-not-cidr", {"security_alb_ingress_cidrs": ["10.0.0.300/8"]}, ["security_alb_ingress_cidrs"]),
@@ -96,6 +100,9 @@ CASES = [
     Case("image-tag-malformed", {"ecs_service_image_tag": "v0.12 beta"}, ["ecs_service_image_tag"]),
     Case("image-tag-latest-in-prod", {**PROD, "ecs_service_image_tag": "latest"}, ["ecs_service_image_tag"]),
     Case("app-log-retention-45", {"ecs_service_log_retention_days": 45}, ["ecs_service_log_retention_days"]),
+    Case("stop-timeout-above-fargate", {"ecs_service_stop_timeout": 300}, ["ecs_service_stop_timeout", "2 to 120"]),
+    Case("file-size-in-bytes", {"ecs_service_file_max_size_mb": 52428800}, ["ecs_service_file_max_size_mb", "MB"]),
+    Case("file-count-zero", {"ecs_service_file_max_count": 0}, ["ecs_service_file_max_count"]),
     Case("cache-node-type-malformed", {"cache_node_type": "t4g.small"}, ["cache_node_type"]),
     # --- database ---
     *[
@@ -139,6 +146,7 @@ CASES = [
         ["load_balancer_certificate_arn"],
     ),
     Case("idle-timeout-too-short", {"load_balancer_idle_timeout": 30}, ["load_balancer_idle_timeout"]),
+    Case("drain-above-an-hour", {"load_balancer_deregistration_delay": 4000}, ["load_balancer_deregistration_delay"]),
     # --- auth ---
     Case("auth-provider-unknown", {"auth_provider": "github"}, ["auth_provider"]),
     Case(
@@ -156,6 +164,25 @@ CASES = [
             "auth_oidc_provider_url": "http://sso.example.org",
         },
         ["auth_oidc_provider_url"],
+    ),
+    Case("jwt-never-expires", {"auth_jwt_expires_in": "-1"}, ["auth_jwt_expires_in", "never expire"]),
+    Case("jwt-in-words", {"auth_jwt_expires_in": "4 weeks"}, ["auth_jwt_expires_in"]),
+    Case("new-users-admin", {"auth_default_user_role": "admin"}, ["auth_default_user_role", "administrator"]),
+    Case("no-first-admin", {"auth_admin_email": ""}, ["auth_admin_email", "first administrator"]),
+    Case("first-admin-not-an-address", {"auth_admin_email": "admin"}, ["auth_admin_email"]),
+    Case("short-admin-password", {"auth_admin_password_length": 8}, ["auth_admin_password_length", "16 to 128"]),
+    Case("allowed-domain-an-address", {"auth_allowed_domains": ["alice@example.com"]}, ["auth_allowed_domains"]),
+    Case(
+        "google-in-prod-any-domain",
+        {
+            **PROD,
+            "auth_provider": "google",
+            "auth_google_client_id": "1234.apps.googleusercontent.com",
+            "auth_google_client_secret": "not-checked-here",
+            "auth_allowed_domains": [],
+        },
+        ["auth_allowed_domains", "auth_provider=google in prod"],
+        secret="not-checked-here",
     ),
     # --- monitoring and backup ---
     Case(

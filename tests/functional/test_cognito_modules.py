@@ -385,6 +385,70 @@ def test_user_pool_group_lifecycle(ansible, pool):
     assert run(ansible, "cognito_user_pool_group", absent)["changed"] is False
 
 
+def test_user_lifecycle_in_a_pool_where_users_sign_in_with_their_email(ansible, aws):
+    """Invited (no password ever passes), e-mail verified, groups added then purged,
+    disabled then enabled, deleted; check and diff mode change nothing."""
+    connection, idp = aws
+    name = "functional-cognito-people"
+    pool_id = run(ansible, "cognito_user_pool", dict(connection, name=name, mfa="OFF", username_attributes=["email"]))[
+        "user_pool_id"
+    ]
+    for group in ("Admins", "Users"):
+        run(ansible, "cognito_user_pool_group", dict(connection, user_pool_id=pool_id, name=group))
+    args = dict(connection, user_pool_name=name, username="alice@example.com", groups=["Admins"])
+    try:
+        out = run(ansible, "cognito_user", args, check=True, diff=True)
+        assert out["changed"] is True and out["user"] == {}
+        assert out["diff"]["after"]["email"] == "alice@example.com" and out["diff"]["after"]["groups"] == ["Admins"]
+        assert idp.list_users(UserPoolId=pool_id)["Users"] == []
+
+        out = run(ansible, "cognito_user", args)
+        user = out["user"]
+        assert out["changed"] is True
+        assert (user["email"], user["groups"], user["enabled"]) == ("alice@example.com", ["Admins"], True)
+        assert user["status"] == "FORCE_CHANGE_PASSWORD", "an invited user sets a password at first sign-in"
+        assert user["sub"]
+        assert_documented("cognito_user", out)
+        found = idp.admin_get_user(UserPoolId=pool_id, Username="alice@example.com")
+        attrs = {a["Name"]: a["Value"] for a in found["UserAttributes"]}
+        assert attrs["email_verified"] == "true"
+        assert run(ansible, "cognito_user", args)["changed"] is False
+
+        # Another group is added (not purged unless asked); then purged to exactly Users.
+        out = run(ansible, "cognito_user", dict(args, groups=["Users"]), diff=True)
+        assert out["changed"] is True and out["user"]["groups"] == ["Admins", "Users"]
+        out = run(ansible, "cognito_user", dict(args, groups=["Users"], purge_groups=True), diff=True)
+        assert out["diff"]["before"]["groups"] == ["Admins", "Users"] and out["user"]["groups"] == ["Users"]
+        groups = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username="alice@example.com")["Groups"]
+        assert [g["GroupName"] for g in groups] == ["Users"]
+
+        # Disabled: it cannot sign in; enabled again.
+        off = dict(connection, user_pool_name=name, username="alice@example.com", enabled=False)
+        assert run(ansible, "cognito_user", off, check=True)["changed"] is True
+        assert idp.admin_get_user(UserPoolId=pool_id, Username="alice@example.com")["Enabled"] is True
+        out = run(ansible, "cognito_user", off)
+        assert out["changed"] is True and out["user"]["enabled"] is False
+        assert idp.admin_get_user(UserPoolId=pool_id, Username="alice@example.com")["Enabled"] is False
+        assert run(ansible, "cognito_user", off)["changed"] is False
+        assert run(ansible, "cognito_user", dict(off, enabled=True))["user"]["enabled"] is True
+
+        message = fail(ansible, "cognito_user", dict(args, groups=["Nobody"]))["msg"]
+        assert "groups: the user pool" in message and "has no group Nobody" in message
+        message = fail(ansible, "cognito_user", dict(args, username="not-an-address", email="x@"))["msg"]
+        assert message.startswith("email must be an e-mail address")
+        message = fail(ansible, "cognito_user", dict(args, groups=None, purge_groups=True))["msg"]
+        assert message == "purge_groups needs groups (the groups to keep)"
+
+        absent = dict(connection, user_pool_name=name, username="alice@example.com", state="absent")
+        assert run(ansible, "cognito_user", absent, check=True)["changed"] is True
+        assert len(idp.list_users(UserPoolId=pool_id)["Users"]) == 1
+        assert run(ansible, "cognito_user", absent)["changed"] is True
+        assert idp.list_users(UserPoolId=pool_id)["Users"] == []
+        assert run(ansible, "cognito_user", absent)["changed"] is False
+    finally:
+        run(ansible, "cognito_user_pool", dict(connection, name=name, state="absent", force=True))
+
+
 def test_user_pool_absent_removes_its_domain(ansible, aws):
     """AWS refuses to delete a pool that has a domain: the module deletes the domain first."""
     connection, idp = aws

@@ -54,8 +54,8 @@ _KMS_PUBLISH = (
 )
 
 _DISCOVER = (
-    "cloudwatch:DescribeAlarms,ec2:DescribeVpcAttribute,ecr:DescribeRepositories,elasticache:DescribeCacheClusters,"
-    "elasticache:DescribeCacheSubnetGroups,elasticfilesystem:DescribeMountTargets,"
+    "cloudwatch:DescribeAlarms,ec2:DescribeVpcAttribute,ecr:DescribeRepositories,ecs:ListTasks,"
+    "elasticache:DescribeCacheClusters,elasticache:DescribeCacheSubnetGroups,elasticfilesystem:DescribeMountTargets,"
     "logs:DescribeMetricFilters,rds:DescribeDBInstances,rds:DescribeDBParameterGroups,rds:DescribeDBSubnetGroups"
 )
 _EC2_CREATE = (

@@ -85,11 +85,11 @@ EXPECTED_COUNTS = {
     "backup plans": 1,
     "backup vaults": 1,
     "cache clusters": 1,
-    "secrets": 6,
+    "secrets": 7,  # with the first administrator's password
     "iam roles": 4,
     "log groups": 2,
     "alarms": 17,
-    "tagged": 53,
+    "tagged": 54,
 }
 # inventories/local: 2 AZs (vpc_az_count) x 3 tiers (public, private, database).
 EXPECTED_SUBNETS = 6

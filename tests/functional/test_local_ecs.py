@@ -449,3 +449,155 @@ def test_a_task_address_claimed_by_a_process_that_is_gone_is_taken_again(tmp_pat
         assert claim.read_text() == str(os.getpid())
     finally:
         claim.unlink(missing_ok=True)
+
+
+# -- one-off tasks: the ecs_run_task module ----------------------------------------------
+RUN_TASK = "ajudadigital.openwebui.ecs_run_task"
+# Prints its argument and MIGRATE, then exits with EXIT_CODE (default 0) after SLEEP seconds.
+ONE_OFF = "import os, sys, time; print('one-off', sys.argv[1], os.environ.get('MIGRATE'), flush=True); \
+time.sleep(float(os.environ.get('SLEEP', '0'))); raise SystemExit(int(os.environ.get('EXIT_CODE', '0')))"
+
+
+@pytest.fixture(scope="module")
+def one_off(aws, net):
+    """A task definition whose container serves (the SERVER above), as a service's would."""
+    return register(aws, net, "one-off")
+
+
+def run_task_args(aws, net, **more) -> dict:
+    return {
+        **dict(
+            aws.module_connection(),
+            cluster="local",
+            task_definition="one-off",
+            subnets=net["subnets"],
+            security_groups=[net["sg"]],
+            container="app",
+            command=["python3", "-c", ONE_OFF, "hello"],
+            environment={"MIGRATE": "yes"},
+            poll_interval=1,
+            wait_timeout=60,
+        ),
+        **more,
+    }
+
+
+def test_run_task_runs_the_override_to_completion_and_returns_its_exit_code_and_log(ansible, aws, net, one_off):
+    from tests.functional.return_docs import assert_documented
+
+    ecs = aws.client("ecs")
+    before = set(ecs.list_tasks(cluster="local", desiredStatus="STOPPED")["taskArns"])
+    run_ = ansible.module(RUN_TASK, run_task_args(aws, net, started_by="one-off-check"), check=True)
+    assert run_.rc == 0 and run_.result["changed"] is True, run_.output
+    assert run_.result["task_arn"] == ""
+    assert not ecs.list_tasks(cluster="local", startedBy="one-off-check")["taskArns"], "check mode ran a task"
+
+    run_ = ansible.module(RUN_TASK, run_task_args(aws, net, tags={"purpose": "test"}))
+    assert run_.rc == 0, run_.output
+    result = run_.result
+    assert result["changed"] is True
+    assert (result["last_status"], result["exit_code"], result["stop_code"]) == (
+        "STOPPED",
+        0,
+        "EssentialContainerExited",
+    )
+    assert result["task_definition_arn"] == one_off
+    assert "one-off hello yes" in result["log_tail"], "the overridden command and environment did not run"
+    assert result["log_stream"] == f"app/app/{result['task_arn'].rsplit('/', 1)[-1]}"
+    assert result["task_arn"] not in before
+    (task,) = ecs.describe_tasks(cluster="local", tasks=[result["task_arn"]], include=["TAGS"])["tasks"]
+    assert task["startedBy"] == "ajudadigital-openwebui"
+    assert {"key": "purpose", "value": "test"} in task["tags"]
+    assert_documented("ecs_run_task", result)
+
+
+def test_run_task_fails_with_the_exit_code_reason_and_log_tail(ansible, aws, net, one_off):
+    run_ = ansible.module(RUN_TASK, run_task_args(aws, net, environment={"MIGRATE": "broken", "EXIT_CODE": "3"}))
+    assert run_.rc != 0
+    msg = run_.result["msg"]
+    assert "failed: Essential container in task exited (exit code 3)" in msg, msg
+    assert "one-off hello broken" in msg, "the log tail is not in the message"
+    assert run_.result["exit_code"] == 3
+
+
+def test_run_task_of_an_image_that_cannot_be_pulled_fails_with_ecs_reason(ansible, aws, net):
+    register(aws, net, "one-off-unpullable", image="registry.invalid/nothing:1")
+    run_ = ansible.module(RUN_TASK, run_task_args(aws, net, task_definition="one-off-unpullable"))
+    assert run_.rc != 0
+    assert "CannotPullContainerError" in run_.result["msg"]
+    assert "exit code none: the container did not run" in run_.result["msg"]
+    assert run_.result["stop_code"] == "TaskFailedToStart"
+
+
+def test_run_task_waits_for_an_earlier_task_and_never_stops_one_halfway(ansible, aws, net, one_off):
+    ecs = aws.client("ecs")
+    earlier = ecs.run_task(
+        cluster="local",
+        taskDefinition="one-off",
+        launchType="FARGATE",
+        startedBy="one-at-a-time",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"], "securityGroups": [net["sg"]]}},
+        overrides={
+            "containerOverrides": [
+                {
+                    "name": "app",
+                    "command": ["python3", "-c", ONE_OFF, "earlier"],
+                    "environment": [{"name": "SLEEP", "value": "4"}],
+                }
+            ]
+        },
+    )["tasks"][0]["taskArn"]
+    run_ = ansible.module(RUN_TASK, run_task_args(aws, net, started_by="one-at-a-time"))
+    assert run_.rc == 0, run_.output
+    assert run_.result["waited_for"] == [earlier]
+    first, second = describe(aws, earlier), describe(aws, run_.result["task_arn"])
+    assert first["lastStatus"] == "STOPPED" and first["containers"][0]["exitCode"] == 0
+    assert second["createdAt"] >= first["stoppedAt"], "the second task started before the first had stopped"
+
+    # A task that outlives the wait is left running: the module fails and says so.
+    slow = run_task_args(aws, net, started_by="too-slow", environment={"SLEEP": "60"}, wait_timeout=3)
+    run_ = ansible.module(RUN_TASK, slow)
+    assert run_.rc != 0
+    assert "is still RUNNING after the wait; it was left running" in run_.result["msg"], run_.result["msg"]
+    assert describe(aws, run_.result["task_arn"])["lastStatus"] == "RUNNING"
+    run_ = ansible.module(RUN_TASK, dict(slow, wait_timeout=2))
+    assert run_.rc != 0
+    assert "an earlier task is still running after" in run_.result["msg"], run_.result["msg"]
+    assert ecs.list_tasks(cluster="local", startedBy="too-slow")["taskArns"] == [run_.result["waited_for"][0]]
+    ecs.stop_task(cluster="local", task=run_.result["waited_for"][0], reason="test over")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"started_by": "not allowed!"}, "started_by must be 1 to 36 letters"),
+        ({"wait_timeout": 0}, "wait_timeout must be at least 1"),
+        ({"subnets": []}, "subnets must name at least one subnet"),
+        ({"environment": {"1BAD": "x"}}, "environment: not variable names: 1BAD"),
+        ({"container": "nope"}, "container: the task definition"),
+        ({"task_definition": "no-such-family"}, "task_definition: no task definition no-such-family"),
+    ],
+)
+def test_run_task_refuses_bad_options_naming_them(ansible, aws, net, one_off, change, expected):
+    before = len(aws.client("ecs").list_tasks(cluster="local", desiredStatus="STOPPED")["taskArns"])
+    run_ = ansible.module(RUN_TASK, {**run_task_args(aws, net), **change})
+    assert run_.rc != 0
+    assert expected in run_.result["msg"], run_.result["msg"]
+    assert len(aws.client("ecs").list_tasks(cluster="local", desiredStatus="STOPPED")["taskArns"]) == before
+
+
+def test_the_open_webui_image_runs_its_own_command_or_an_override(tmp_path):
+    from tools.local_services import ecs_images
+
+    venv = tmp_path / "venv"
+    image = "ghcr.io/open-webui/open-webui:v9.8.7"
+    common = dict(address="127.77.0.9", port=8080, entry_point=None, app_venvs={"9.8.7": venv})
+    for command in (None, ["bash", "start.sh"]):
+        launch = ecs_images.resolve(image, command=command, **common)
+        assert launch.argv[:4] == [str(venv / "bin" / "python"), "-m", "uvicorn", "open_webui.main:app"], command
+    launch = ecs_images.resolve(image, command=["python", "-c", "import open_webui.config"], **common)
+    assert launch.argv == [str(venv / "bin" / "python"), "-c", "import open_webui.config"]
+    assert launch.env["PATH"].split(os.pathsep)[0] == str(venv / "bin")
+    assert launch.data_dir_env == {"/app/backend/data": "DATA_DIR"}
+    with pytest.raises(ecs_images.PullError, match="CannotPullContainerError"):
+        ecs_images.resolve("ghcr.io/open-webui/open-webui:v0.0.1", command=["python"], **common)

@@ -28,10 +28,12 @@ import httpx
 import psycopg
 import pytest
 
-from tests.functional.conftest import FIRST_ADMIN, LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack
+from tests.functional.conftest import LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack, first_admin
 from tests.functional.openwebui_contract import (
+    DEREGISTRATION_DELAY,
     LOCAL_OVERRIDES,
     LOCAL_SUBSTITUTIONS,
+    STOP_TIMEOUT,
     aws_client,
     database_url,
     environment_from_task_definition,
@@ -51,6 +53,10 @@ DB_NAME, APP_USER = "openwebui", "openwebui"  # roles/database/defaults/main.yml
 OIDC_USERS = {
     "alice": {"email": "alice@example.com", "name": "Alice Admin", "cognito:groups": ["Admins"]},
     "bob": {"email": "bob@example.com", "name": "Bob User", "cognito:groups": ["Users"]},
+    # in no Cognito group: Cognito then leaves the claim out
+    "carol": {"email": "carol@example.com", "name": "Carol New"},
+    # in a group, but not of auth_allowed_domains (inventories/local: example.com)
+    "mallory": {"email": "mallory@elsewhere.test", "name": "Mallory Outside", "cognito:groups": ["Users"]},
 }
 
 
@@ -269,6 +275,9 @@ def _stack_facts(stack: DeployedStack) -> dict:
     (balancer,) = [b for b in balancers if b["LoadBalancerName"].startswith(STACK)]
     attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=balancer["LoadBalancerArn"])["Attributes"]
     idle = int({a["Key"]: a["Value"] for a in attributes}["idle_timeout.timeout_seconds"])
+    (group,) = [g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"].startswith(STACK)]
+    group_attributes = elbv2.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])["Attributes"]
+    drain = int({a["Key"]: a["Value"] for a in group_attributes}["deregistration_delay.timeout_seconds"])
     secretsmanager = stack.client("secretsmanager")
     arns = {s["Name"]: s["ARN"] for s in secretsmanager.list_secrets(MaxResults=100)["SecretList"]}
     return {
@@ -278,6 +287,7 @@ def _stack_facts(stack: DeployedStack) -> dict:
             "hosted_ui": f"https://{pool['Domain']}.auth.{stack.aws_env['AWS_REGION']}.amazoncognito.com",
         },
         "idle_timeout": idle,
+        "deregistration_delay": drain,
         "secret_arns": arns,
     }
 
@@ -310,6 +320,8 @@ def test_task_definition_holds_the_contract_and_no_secret_value(deployment):
     )
     assert container["portMappings"][0]["containerPort"] == 8080
     assert "/health" in " ".join(container["healthCheck"]["command"])
+    # draining long enough for a streamed answer: the target group's delay, then stopTimeout
+    assert (facts["deregistration_delay"], container["stopTimeout"]) == (DEREGISTRATION_DELAY, STOP_TIMEOUT)
     assert container["logConfiguration"]["logDriver"] == "awslogs"
     (volume,) = td["volumes"]
     efs = volume["efsVolumeConfiguration"]
@@ -380,12 +392,12 @@ def test_keep_alive_outlasts_uvicorns_default(deployment):
 
 
 def _first_admin(deployment: Deployment) -> dict:
-    """Sign the first user up by password (once): Open WebUI makes the first user admin."""
+    """Sign the first administrator in (once): the account the migration task made."""
     if "admin" not in deployment.state:
+        admin = first_admin(deployment.stack)
         with deployment.client() as client:
             response = client.post(
-                "/api/v1/auths/signup",
-                json=FIRST_ADMIN,
+                "/api/v1/auths/signin", json={"email": admin["email"], "password": admin["password"]}
             )
         assert response.status_code == 200, response.text
         deployment.state["admin"] = response.json()
@@ -394,12 +406,72 @@ def _first_admin(deployment: Deployment) -> dict:
 
 
 @pytest.mark.e2e
-def test_first_signup_is_admin(deployment):
+def test_the_first_admin_is_the_chosen_one_and_nobody_can_sign_up_to_be_it(deployment):
+    """On the empty database the migration task made auth_admin_email the admin, with the
+    password kept in Secrets Manager: signing up (which would have made the first account
+    admin, even with ENABLE_SIGNUP=false while the login form is on) is refused."""
+    admin = first_admin(deployment.stack)
     assert _first_admin(deployment)["role"] == "admin"
     with deployment.client() as client:
         me = client.get("/api/v1/auths/", headers=_admin_headers(deployment))
+        signup = client.post(
+            "/api/v1/auths/signup",
+            json={"name": "Early Bird", "email": "early@example.com", "password": "Early-bird-pass-1!"},
+        )
     assert me.status_code == 200, me.text
-    assert (me.json()["email"], me.json()["role"]) == (FIRST_ADMIN["email"], "admin")
+    assert (me.json()["email"], me.json()["name"], me.json()["role"]) == (admin["email"], "Administrator", "admin")
+    assert signup.status_code == 403, signup.text
+
+
+def _cookie_attributes(response: httpx.Response, name: str) -> dict[str, str]:
+    """The attributes of the response's Set-Cookie of ``name``: lower-case names -> values ('' for a flag)."""
+    for header in response.headers.get_list("set-cookie"):
+        first, *attributes = [part.strip() for part in header.split(";")]
+        if first.split("=", 1)[0] == name:
+            return {key.lower(): value for key, _, value in (a.partition("=") for a in attributes)}
+    names = [header.split("=", 1)[0] for header in response.headers.get_list("set-cookie")]
+    raise AssertionError(f"no Set-Cookie of {name} (cookies set: {names})")
+
+
+@pytest.mark.e2e
+def test_a_session_lasts_jwt_expires_in_in_a_secure_cookie(deployment):
+    """JWT_EXPIRES_IN (auth_jwt_expires_in, 1d) is the session's lifetime (a fresh database seeds
+    it from the environment), and WEBUI_AUTH_COOKIE_SECURE marks the sign-in cookie Secure: the
+    site is https://<domain>, so a browser sends it over TLS only."""
+    assert deployment.rendered["JWT_EXPIRES_IN"] == "1d"
+    _first_admin(deployment)
+    admin = first_admin(deployment.stack)
+    signin = {"email": admin["email"], "password": admin["password"]}
+    with deployment.client() as client:
+        before = int(time.time())
+        response = client.post("/api/v1/auths/signin", json=signin)
+        after = int(time.time())
+    assert response.status_code == 200, response.text
+    day = 24 * 3600
+    assert before + day <= response.json()["expires_at"] <= after + day, (before, response.json()["expires_at"])
+    cookie = _cookie_attributes(response, "token")
+    assert "secure" in cookie and "httponly" in cookie, cookie
+    assert cookie["max-age"] == str(day), cookie
+
+
+@pytest.mark.e2e
+def test_upload_limits_reach_the_app(deployment):
+    """RAG_FILE_MAX_SIZE (MB) and RAG_FILE_MAX_COUNT reach the app (the web UI reads both from
+    /api/config); a file over the size is refused by the server (413) and not kept."""
+    max_size, max_count = int(deployment.rendered["RAG_FILE_MAX_SIZE"]), int(deployment.rendered["RAG_FILE_MAX_COUNT"])
+    assert (max_size, max_count) == (50, 10)
+    with deployment.client(headers=_admin_headers(deployment)) as client:
+        config = client.get("/api/config").json()
+        assert (config["file"]["max_size"], config["file"]["max_count"]) == (max_size, max_count)
+        assert config["features"]["enable_websocket"] is True  # ENABLE_WEBSOCKET_SUPPORT=true
+        too_big = b"x" * (max_size * 1024 * 1024 + 1)
+        response = client.post(
+            "/api/v1/files/", params={"process": "false"}, files={"file": ("too-big.txt", too_big, "text/plain")}
+        )
+    assert response.status_code == 413, response.text[:500]
+    assert f"{max_size} MB" in response.text
+    objects = aws_client(deployment.aws_env, "s3").list_objects_v2(Bucket=deployment.bucket).get("Contents", [])
+    assert not [o["Key"] for o in objects if o["Key"].endswith("too-big.txt")]
 
 
 @pytest.mark.e2e
@@ -490,6 +562,11 @@ def _oidc_login(deployment: Deployment, sub: str) -> tuple[httpx.Response, dict]
     with deployment.client() as app, httpx.Client(timeout=30) as browser:
         login = app.get("/oauth/oidc/login")
         assert login.status_code == 302, login.text
+        # The OAuth state is in the session cookie, Secure (WEBUI_SESSION_COOKIE_SECURE): a browser
+        # sends it back to https://<domain> only. This client talks http to 127.0.0.1, where httpx's
+        # cookie jar holds a Secure cookie back, so the callback gets it by hand.
+        assert "secure" in _cookie_attributes(login, "owui-session")
+        session = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
         authorize = urlparse(login.headers["location"])
         query = {k: v[0] for k, v in parse_qs(authorize.query).items()}
         assert authorize.geturl().startswith(f"{deployment.oidc_url}/oauth2/authorize?"), authorize.geturl()
@@ -498,7 +575,9 @@ def _oidc_login(deployment: Deployment, sub: str) -> tuple[httpx.Response, dict]
         assert consent.status_code in (302, 303), consent.text
         callback = urlparse(consent.headers["location"])
         assert f"{callback.scheme}://{callback.netloc}{callback.path}" == query["redirect_uri"]
-        done = app.get(callback.path, params=dict(parse_qs(callback.query, keep_blank_values=True)))
+        done = app.get(
+            callback.path, params=dict(parse_qs(callback.query, keep_blank_values=True)), headers={"Cookie": session}
+        )
         return done, query
 
 
@@ -511,21 +590,24 @@ def test_oidc_login_redirect(deployment):
     query = parse_qs(location.query)
     assert f"{location.scheme}://{location.netloc}{location.path}" == f"{deployment.oidc_url}/oauth2/authorize"
     assert query["client_id"] == [deployment.rendered["OAUTH_CLIENT_ID"]]
-    assert query["redirect_uri"] == [f"https://{DOMAIN}/oauth/oidc/callback"]
+    # the callback route 0.12.4 keeps (/oauth/oidc/callback is marked legacy in its main.py)
+    assert query["redirect_uri"] == [f"https://{DOMAIN}/oauth/oidc/login/callback"]
     assert query["response_type"] == ["code"]
     assert "openid" in query["scope"][0].split()
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize(("sub", "role"), [("alice", "admin"), ("bob", "user")])
+@pytest.mark.parametrize(("sub", "role"), [("alice", "admin"), ("bob", "user"), ("carol", "pending")])
 def test_oidc_login_maps_cognito_groups_to_roles(deployment, sub, role):
-    """Role from the cognito:groups claim (the first user is the password admin, who is admin anyway)."""
+    """Role from the cognito:groups claim (the first user is the password admin, who is admin anyway);
+    a new user in no group gets DEFAULT_USER_ROLE (pending) and waits for an admin."""
     _first_admin(deployment)
     done, _query = _oidc_login(deployment, sub)
     assert done.status_code in (302, 303, 307), done.text
     assert done.headers["location"].startswith(f"https://{DOMAIN}/"), done.headers["location"]
     token = done.cookies.get("token")
     assert token, done.headers
+    assert "secure" in _cookie_attributes(done, "token")  # WEBUI_AUTH_COOKIE_SECURE
     with deployment.client() as app:
         me = app.get("/api/v1/auths/", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200, me.text
@@ -533,3 +615,20 @@ def test_oidc_login_maps_cognito_groups_to_roles(deployment, sub, role):
     with psycopg.connect(deployment.app_dsn) as conn:
         rows = conn.execute('SELECT role FROM "user" WHERE email = %s', (OIDC_USERS[sub]["email"],)).fetchall()
     assert rows == [(role,)]
+
+
+@pytest.mark.e2e
+def test_oidc_login_refuses_an_email_domain_not_allowed(deployment):
+    """OAUTH_ALLOWED_DOMAINS (auth_allowed_domains): a user of the provider, in an allowed group,
+    whose e-mail domain is not listed is sent back to the sign-in page with an error, without a
+    session and without an account."""
+    assert deployment.rendered["OAUTH_ALLOWED_DOMAINS"] == "example.com"
+    _first_admin(deployment)
+    done, _query = _oidc_login(deployment, "mallory")
+    assert done.status_code in (302, 303, 307), done.text
+    location = urlparse(done.headers["location"])
+    assert (location.path, "error" in parse_qs(location.query)) == ("/auth", True), done.headers["location"]
+    assert not done.cookies.get("token")
+    with psycopg.connect(deployment.app_dsn) as conn:
+        rows = conn.execute('SELECT role FROM "user" WHERE email = %s', (OIDC_USERS["mallory"]["email"],)).fetchall()
+    assert rows == []

@@ -150,7 +150,7 @@ def collect_labels(services: LocalServices) -> dict[str, str]:
     labels[services.state["postgres"]["password"]] = "local PostgreSQL superuser"
     assert len(secrets) >= 4, f"too few secrets of the stack: {sorted(secrets)}"
     assert len(labels) >= 4, "too few secret values collected"
-    for name in ("database-url", "webui-secret-key", "database-app", "oauth-client-secret"):
+    for name in ("database-url", "webui-secret-key", "database-app", "oauth-client-secret", "webui-admin-password"):
         assert f"{STACK}/{name}" in secrets
     return labels
 

@@ -9,7 +9,6 @@ serving, as in AWS.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import ssl
@@ -20,7 +19,7 @@ import time
 import httpx
 import pytest
 
-from tests.functional.conftest import FIRST_ADMIN, LOCAL_STACK
+from tests.functional.conftest import LOCAL_STACK, first_admin
 from tools.make_local import front_door
 
 pytestmark = pytest.mark.xdist_group("local_stack")
@@ -113,17 +112,75 @@ def test_each_task_writes_the_apps_log_to_its_stream(local_stack):
     assert all('"GET /api/config HTTP/1.1" 200' in text for text in texts), "a request missing from a task's log"
 
 
+MIGRATE = f"{LOCAL_STACK}-migrate"  # the migration task's startedBy
+
+
+def migration_tasks(stack) -> list[dict]:
+    """The stack's migration tasks, oldest first."""
+    ecs = stack.client("ecs")
+    arns = [
+        arn
+        for status in ("RUNNING", "STOPPED")
+        for arn in ecs.list_tasks(cluster=CLUSTER, startedBy=MIGRATE, desiredStatus=status)["taskArns"]
+    ]
+    tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+    return sorted(tasks, key=lambda t: t["createdAt"])
+
+
+def log_text(stack, task: dict) -> str:
+    stream = f"open-webui/{CONTAINER}/{task['taskArn'].rsplit('/', 1)[-1]}"
+    events = stack.client("logs").get_log_events(logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True)
+    return "\n".join(e["message"] for e in events["events"])
+
+
+def pre_migration_snapshots(stack) -> list[dict]:
+    rds = stack.client("rds")
+    found = rds.describe_db_snapshots(DBInstanceIdentifier=f"{LOCAL_STACK}-postgres", SnapshotType="manual")
+    snapshots = []
+    for snapshot in found["DBSnapshots"]:
+        tags = {
+            t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=snapshot["DBSnapshotArn"])["TagList"]
+        }
+        if tags.get("Purpose") == "pre-migration":
+            snapshots.append({**snapshot, "Tags": tags})
+    return sorted(snapshots, key=lambda s: s["SnapshotCreateTime"])
+
+
+def test_the_first_deploy_migrated_once_in_a_task_before_the_service_started(local_stack):
+    """One migration task, the first Open WebUI process on the empty database: it migrated
+    (alembic), seeded the settings and exited 0 before any task of the service was created;
+    the service's tasks run with ENABLE_DB_MIGRATIONS=false and do not migrate. No snapshot
+    of the empty database."""
+    first = migration_tasks(local_stack)[0]
+    assert (first["lastStatus"], first["stopCode"]) == ("STOPPED", "EssentialContainerExited")
+    assert first["containers"][0]["exitCode"] == 0
+    (override,) = first["overrides"]["containerOverrides"]
+    assert override["environment"] == [{"name": "ENABLE_DB_MIGRATIONS", "value": "true"}]
+    text = log_text(local_stack, first)
+    assert "Running upgrade" in text and "open-webui: database migrated" in text, text[-3000:]
+
+    ecs = local_stack.client("ecs")
+    service_arns = [
+        arn
+        for status in ("RUNNING", "STOPPED")
+        for arn in ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus=status)["taskArns"]
+    ]
+    service_tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=service_arns)["tasks"]
+    assert service_tasks and min(t["createdAt"] for t in service_tasks) > first["stoppedAt"]
+    for task in running_tasks(local_stack):
+        assert "Running migrations" not in log_text(local_stack, task), "a service task ran the migrations"
+    assert all(s["SnapshotCreateTime"] > first["stoppedAt"] for s in pre_migration_snapshots(local_stack))
+
+
 CHROMIUM = shutil.which("chromium")
 
 
 def first_admin_token(stack) -> str:
-    """Sign the first admin in (signed up first when the app has no account yet: the e2e
-    tests, which run earlier, make it); return the session token."""
+    """Sign the first administrator in (the account the migration task made); return the session token."""
     https, tls = urls(stack)[443], stack_tls(stack)
-    if httpx.get(f"{https}/api/config", verify=tls, timeout=30).json().get("onboarding"):
-        signup = httpx.post(f"{https}/api/v1/auths/signup", json=FIRST_ADMIN, verify=tls, timeout=60)
-        assert signup.status_code == 200, signup.text
-    signin = {"email": FIRST_ADMIN["email"], "password": FIRST_ADMIN["password"]}
+    assert not httpx.get(f"{https}/api/config", verify=tls, timeout=30).json().get("onboarding")
+    admin = first_admin(stack)
+    signin = {"email": admin["email"], "password": admin["password"]}
     response = httpx.post(f"{https}/api/v1/auths/signin", json=signin, verify=tls, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()["token"]
@@ -149,10 +206,11 @@ def test_a_person_opens_the_url_in_a_browser_and_signs_in(local_stack, tmp_path)
             page.goto(f"https://{DOMAIN}:{port}/", wait_until="networkidle", timeout=120_000)
             page.wait_for_selector("text=Sign in to Open WebUI", timeout=60_000)
             page.screenshot(path=str(tmp_path / "sign-in.png"))
-            page.fill("input[type=email]", FIRST_ADMIN["email"])
-            page.fill("input[type=password]", FIRST_ADMIN["password"])
+            admin = first_admin(local_stack)
+            page.fill("input[type=email]", admin["email"])
+            page.fill("input[type=password]", admin["password"])
             page.click("button[type=submit]")
-            page.wait_for_selector(f"text=Hello, {FIRST_ADMIN['name']}", timeout=60_000)
+            page.wait_for_selector(f"text=Hello, {admin['name']}", timeout=60_000)
             page.screenshot(path=str(tmp_path / "signed-in.png"))
             assert page.url == f"https://{DOMAIN}:{port}/", page.url
         finally:
@@ -228,9 +286,10 @@ def _serving_checker(https: str, tls: ssl.SSLContext, stop: threading.Event, ans
 
 @pytest.mark.parametrize("broken", ["image", "secret"])
 def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(local_stack, broken):
-    """An image tag local mode cannot provide, or a secret that cannot be read: the circuit
-    breaker fails the deployment and rolls back; the play fails and says so; the tasks that
-    served before serve throughout and afterwards."""
+    """An image tag local mode cannot provide, or a secret that cannot be read: the new
+    revision's migration task cannot start, so the play fails before the service is touched,
+    naming the task's reason and the snapshot taken before it; the tasks that served before
+    serve throughout and afterwards."""
     ecs, secretsmanager = local_stack.client("ecs"), local_stack.client("secretsmanager")
     before = service(local_stack)["taskDefinition"]
     serving = {t["taskArn"] for t in running_tasks(local_stack)}
@@ -254,11 +313,19 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
         if broken == "secret":
             secretsmanager.restore_secret(SecretId=secret)
     assert run.rc != 0, "a rollout that cannot start did not fail the deploy"
-    assert "deployment failed: tasks failed to start" in run.output, run.output[-3000:]
-    assert service(local_stack)["taskDefinition"] == before, "the service is not back on the previous revision"
+    expected = "CannotPullContainerError" if broken == "image" else "ResourceInitializationError"
+    assert "the database migration to ghcr.io/open-webui/open-webui:" in run.output, run.output[-3000:]
+    assert "failed, so the service was not updated (it still runs" in run.output, run.output[-3000:]
+    assert expected in run.output, run.output[-3000:]
+    current = service(local_stack)
+    assert current["taskDefinition"] == before and len(current["deployments"]) == 1, "the service was updated"
     assert {t["taskArn"] for t in running_tasks(local_stack)} == serving, "the tasks that served were replaced"
     assert answers and set(answers) == {200}, f"a request failed during the rollout: {sorted(set(map(str, answers)))}"
-    stopped = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE, desiredStatus="STOPPED")["taskArns"]
-    reasons = json.dumps([t["stoppedReason"] for t in ecs.describe_tasks(cluster=CLUSTER, tasks=stopped)["tasks"]])
-    expected = "CannotPullContainerError" if broken == "image" else "ResourceInitializationError"
-    assert expected in reasons, reasons
+    migration = migration_tasks(local_stack)[-1]
+    assert migration["stopCode"] == "TaskFailedToStart" and expected in migration["stoppedReason"]
+    assert migration["taskDefinitionArn"] != before
+    snapshot = pre_migration_snapshots(local_stack)[-1]
+    assert f"The snapshot {snapshot['DBSnapshotIdentifier']} holds the database as it was" in run.output
+    old_image = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]["containerDefinitions"][0]
+    assert snapshot["Tags"]["FromImage"] == old_image["image"]
+    assert snapshot["Tags"]["ToImage"].endswith("v0.0.1" if broken == "image" else ":0.12.4")

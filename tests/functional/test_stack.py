@@ -12,6 +12,7 @@ import re
 import pytest
 
 from tests.functional.test_secret_leak import collect_labels, find_leaks
+from tests.functional.test_served_stack import migration_tasks, pre_migration_snapshots
 from tools.make_local import ANSI, recap
 
 # The tests on the session's deployed stack run on one xdist worker, in file order.
@@ -168,7 +169,9 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     before = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
     old = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]
 
-    run = local_stack.playbook("site.yml", "-e", "ecs_service_image_tag=0.12.4")
+    run = local_stack.playbook(
+        "site.yml", "-e", "ecs_service_image_tag=0.12.4", "-e", "ecs_service_migration_snapshots_kept=1"
+    )
     assert run.rc == 0, run.output[-3000:]
     changed = changed_tasks(run.stdout)
     assert changed, "the new tag changed nothing"
@@ -181,6 +184,16 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     assert new["revision"] > old["revision"]
     (old_container,), (new_container,) = old["containerDefinitions"], new["containerDefinitions"]
     assert new_container["image"] == old_container["image"].rsplit(":", 1)[0] + ":0.12.4"
+    # Before the service moved: a snapshot (the only one kept, the newest), then the migration
+    # with the new revision, which exited 0.
+    (snapshot,) = pre_migration_snapshots(local_stack)
+    assert (snapshot["Tags"]["FromImage"], snapshot["Tags"]["ToImage"]) == (
+        old_container["image"],
+        new_container["image"],
+    )
+    migration = migration_tasks(local_stack)[-1]
+    assert migration["taskDefinitionArn"] == after and migration["containers"][0]["exitCode"] == 0
+    assert migration["createdAt"] > snapshot["SnapshotCreateTime"]
     ignored = {"image", "dockerLabels"}  # the label is the configuration's hash, which names the image
     assert {k: v for k, v in new_container.items() if k not in ignored} == {
         k: v for k, v in old_container.items() if k not in ignored

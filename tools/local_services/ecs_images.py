@@ -7,7 +7,10 @@ image is one of:
 * ``ghcr.io/open-webui/open-webui:<tag>`` (or ``:v<tag>``): the real Open WebUI of the
   PyPI release that the tag names, from the cached app virtualenv of that release
   (``tools/openwebui_app.py``). Local mode provides the release that
-  ``requirements/openwebui-app.txt`` pins; another tag cannot be pulled.
+  ``requirements/openwebui-app.txt`` pins; another tag cannot be pulled. The image's
+  command (``bash start.sh``) serves the app as the image does; another command (a
+  one-off task's override, such as ``python -c ...``) runs with the release's Python and
+  programs first on the ``PATH``, where the image has them.
 * ``python:<tag>`` or ``public.ecr.aws/docker/library/python:<tag>`` with a tag of the
   form ``3[.x...][-variant]``: the container's ``entryPoint``/``command`` run by this
   machine's Python (a ``python``/``python3`` first word is that interpreter). For small
@@ -30,6 +33,7 @@ What differs from a container, for every image (``Launch``):
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -38,6 +42,7 @@ from pathlib import Path
 OPENWEBUI_REPOSITORIES = ("ghcr.io/open-webui/open-webui",)
 PYTHON_REPOSITORIES = ("python", "docker.io/library/python", "public.ecr.aws/docker/library/python")
 OPENWEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR (its Dockerfile)
+OPENWEBUI_DEFAULT_COMMAND = ["bash", "start.sh"]  # the image's CMD (no ENTRYPOINT), in /app/backend
 
 # What the official Open WebUI image sets in its Dockerfile and the PyPI package does not,
 # plus what local mode needs because nothing in it reaches the internet.
@@ -116,7 +121,15 @@ def resolve(
         from tools.openwebui_app import model_cache_env, uvicorn_argv
 
         env = {**OPENWEBUI_IMAGE_ENV, **model_cache_env(venv)}
-        return Launch(uvicorn_argv(venv, address, port), env, {OPENWEBUI_DATA_DIR: "DATA_DIR"})
+        argv = [*(entry_point or []), *(command or [])]
+        if not argv or argv == OPENWEBUI_DEFAULT_COMMAND:
+            return Launch(uvicorn_argv(venv, address, port), env, {OPENWEBUI_DATA_DIR: "DATA_DIR"})
+        # Another command (a one-off task's override): run by the image's Python, whose
+        # programs come first on the PATH as in the image.
+        if argv[0] in ("python", "python3") or re.fullmatch(r"python3\.\d+", argv[0]):
+            argv[0] = str(venv / "bin" / "python")
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+        return Launch(argv, env, {OPENWEBUI_DATA_DIR: "DATA_DIR"})
     if repo in PYTHON_REPOSITORIES and re.fullmatch(r"3(\.\d+)*(-[a-z0-9.-]+)?", tag):
         argv = [*(entry_point or []), *(command or [])] or ["python3"]
         if argv[0] in ("python", "python3") or re.fullmatch(r"python3\.\d+", argv[0]):

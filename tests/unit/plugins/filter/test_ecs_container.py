@@ -218,6 +218,7 @@ def test_mounts_volumes_and_strings_for_numbers():
         lambda s, t: s["secrets"].update(REDIS_URL=ARN + "redis-url-Changed"),
         lambda s, t: s.update(image="ghcr.io/open-webui/open-webui:v0.12.5"),
         lambda s, t: s["health_check"].update(start_period=120),
+        lambda s, t: s.update(stop_timeout=120),
         lambda s, t: s.update(mounts={}),
         lambda s, t: t.update(volumes=[]),
         lambda s, t: t.update(cpu=2048),
@@ -231,6 +232,20 @@ def test_any_change_changes_the_hash(change):
     settings, task = copy.deepcopy(SETTINGS), copy.deepcopy(TASK)
     change(settings, task)
     assert container_definition(settings, **task)["dockerLabels"][LABEL] != FULL_HASH
+
+
+def test_stop_timeout_is_the_containers_stop_timeout():
+    """stop_timeout becomes stopTimeout (a number, also from text); without it the container
+    (and so the label of a stack deployed before) is what it was."""
+    assert "stopTimeout" not in container_definition(SETTINGS, **TASK)
+    container = container_definition(dict(SETTINGS, stop_timeout=120), **TASK)
+    assert container["stopTimeout"] == 120
+    assert {k: v for k, v in container.items() if k not in ("stopTimeout", "dockerLabels")} == {
+        k: v for k, v in container_definition(SETTINGS, **TASK).items() if k != "dockerLabels"
+    }
+    assert container_definition(dict(SETTINGS, stop_timeout="120"), **TASK) == container
+    assert container["dockerLabels"][LABEL] == _jinja_hash(container, TASK)
+    assert container_definition(dict(SETTINGS, stop_timeout=60), **TASK)["dockerLabels"] != container["dockerLabels"]
 
 
 def test_efs_volume():
@@ -258,6 +273,8 @@ def test_efs_volume():
         (dict(SETTINGS, mounts=["data"]), TASK, "mounts must be a dictionary"),
         (dict(SETTINGS, log={"group": "g", "region": "r"}), TASK, "log needs stream_prefix"),
         (dict(SETTINGS, helth_check={}), TASK, "unknown keys helth_check"),
+        (dict(SETTINGS, stop_timeout="two minutes"), TASK, "stop_timeout must be an integer"),
+        (dict(SETTINGS, stop_timeout=None), TASK, "stop_timeout must be an integer"),
         ({k: v for k, v in SETTINGS.items() if k != "image"}, TASK, "the input needs image"),
         (SETTINGS, dict(TASK, volumes={"name": "data"}), "volumes must be a list"),
         (SETTINGS, dict(TASK, volumes=[{"name": object()}]), "volumes[0].name holds a object"),
