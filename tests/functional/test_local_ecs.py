@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import httpx
 import pytest
@@ -601,3 +602,45 @@ def test_the_open_webui_image_runs_its_own_command_or_an_override(tmp_path):
     assert launch.data_dir_env == {"/app/backend/data": "DATA_DIR"}
     with pytest.raises(ecs_images.PullError, match="CannotPullContainerError"):
         ecs_images.resolve("ghcr.io/open-webui/open-webui:v0.0.1", command=["python"], **common)
+
+
+def test_a_variable_that_names_a_path_under_a_mount_point_names_the_volume_locally(aws, net):
+    """A container sees its volume at the mount point: a variable pointing there (or below)
+    points at the volume's local folder, so what the task writes there lands in the volume."""
+    write = "import os; p = os.environ['OUT']; open(p, 'w').write('kept'); print('wrote', p, flush=True)"
+    td = aws.client("ecs").register_task_definition(
+        family="mounts",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        executionRoleArn=net["role"],
+        volumes=[{"name": "scratch"}],
+        containerDefinitions=[
+            {
+                "name": "app",
+                "image": IMAGE,
+                "command": ["python3", "-c", write],
+                "environment": [{"name": "OUT", "value": "/srv/data/out.txt"}],
+                "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/srv/data"}],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {
+                        "awslogs-group": "/local/app",
+                        "awslogs-region": "us-east-1",
+                        "awslogs-stream-prefix": "app",
+                    },
+                },
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    arn = run(aws, net, td)
+    task = stopped(aws, arn)
+    assert task["containers"][0]["exitCode"] == 0
+    events = aws.client("logs").get_log_events(
+        logGroupName="/local/app", logStreamName=f"app/app/{arn.rsplit('/', 1)[-1]}"
+    )
+    (line,) = [e["message"] for e in events["events"] if e["message"].startswith("wrote ")]
+    written = Path(line.split(" ", 1)[1])
+    assert written.name == "out.txt" and written.parent.name == "scratch" and written.read_text() == "kept"
+    assert str(aws.state_dir) in str(written), "the task wrote outside the emulator's state"

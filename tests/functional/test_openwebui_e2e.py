@@ -173,6 +173,41 @@ class Deployment:
         return httpx.Client(base_url=self.app.url, timeout=120, **kwargs)
 
 
+class UnreachableHub:
+    """Hugging Face's hub as no task may need it: every request is answered 503, and counted."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.requests: list[str] = []
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _refuse(self):
+                hub.requests.append(f"{self.command} {self.path}")
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD = do_POST = _refuse
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> UnreachableHub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class OidcProvider:
     """``oidc-provider-mock`` on 127.0.0.1: a stand-in for the Cognito user pool."""
 
@@ -238,7 +273,7 @@ def deployment(tmp_path_factory, app_venv, local_stack):
     (cluster,) = elasticache.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
     endpoint = cluster["CacheNodes"][0]["Endpoint"]
     redis = (endpoint["Address"], int(endpoint["Port"]))
-    with OidcProvider(root / "oidc") as oidc:
+    with OidcProvider(root / "oidc") as oidc, UnreachableHub() as hub:
         for sub, claims in OIDC_USERS.items():
             oidc.set_user(sub, claims)
         env = with_local_overrides(
@@ -249,13 +284,16 @@ def deployment(tmp_path_factory, app_venv, local_stack):
             data_dir=str(root / "data"),
             model_hub=str(app_venv / "hf-cache" / "hub"),
             oidc_discovery_url=f"{oidc.url}/.well-known/openid-configuration",
+            hf_endpoint=hub.url,
         )
         (root / "data").mkdir()
         with OpenWebUI(root / "app", app_venv) as app:
             started = time.monotonic()
             app.start(env, timeout=900)
             print(f"Open WebUI answered /health after {time.monotonic() - started:.0f} s ({app.log_file})")
-            yield Deployment(local_stack, superuser_dsn, app, env, rendered, task_definition, oidc.url, redis, {})
+            yield Deployment(
+                local_stack, superuser_dsn, app, env, rendered, task_definition, oidc.url, redis, {"hub": hub}
+            )
 
 
 def _admin_headers(deployment: Deployment) -> dict[str, str]:
@@ -326,7 +364,8 @@ def test_task_definition_holds_the_contract_and_no_secret_value(deployment):
     (volume,) = td["volumes"]
     efs = volume["efsVolumeConfiguration"]
     assert efs["transitEncryption"] == "ENABLED" and efs["authorizationConfig"]["accessPointId"].startswith("fsap-")
-    assert container["mountPoints"][0]["containerPath"] == "/app/backend/data"
+    # EFS is DATA_DIR, beside (not over) the image's /app/backend/data and the models in its cache/
+    assert container["mountPoints"][0]["containerPath"] == deployment.rendered["DATA_DIR"] == "/app/data"
     # No secret value anywhere in the task definition, as registered.
     text = json.dumps(td)
     leaked = [name for name in secret_names if deployment.rendered[name] in text]
@@ -428,7 +467,7 @@ def _cookie_attributes(response: httpx.Response, name: str) -> dict[str, str]:
     for header in response.headers.get_list("set-cookie"):
         first, *attributes = [part.strip() for part in header.split(";")]
         if first.split("=", 1)[0] == name:
-            return {key.lower(): value for key, _, value in (a.partition("=") for a in attributes)}
+            return {key.lower(): value for key, _sep, value in (a.partition("=") for a in attributes)}
     names = [header.split("=", 1)[0] for header in response.headers.get_list("set-cookie")]
     raise AssertionError(f"no Set-Cookie of {name} (cookies set: {names})")
 
@@ -632,3 +671,15 @@ def test_oidc_login_refuses_an_email_domain_not_allowed(deployment):
     with psycopg.connect(deployment.app_dsn) as conn:
         rows = conn.execute('SELECT role FROM "user" WHERE email = %s', (OIDC_USERS["mallory"]["email"],)).fetchall()
     assert rows == []
+
+
+@pytest.mark.e2e
+def test_the_app_started_and_embedded_without_asking_hugging_face(deployment):
+    """Runs after the upload and retrieval tests (file order): the model came from the image's
+    cache, and not one request reached the hub (RAG_EMBEDDING_MODEL_AUTO_UPDATE=false; with
+    0.12.4's default, true, every start asks the hub for the model's latest revision)."""
+    assert deployment.rendered["RAG_EMBEDDING_MODEL_AUTO_UPDATE"] == "false"
+    assert "OFFLINE_MODE" not in deployment.env and "HF_HUB_OFFLINE" not in deployment.env
+    with deployment.client() as client:
+        assert client.get("/health").status_code == 200
+    assert deployment.state["hub"].requests == []

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
+import httpx
 import pytest
 
 from tests.functional.test_secret_leak import collect_labels, find_leaks
-from tests.functional.test_served_stack import migration_tasks, pre_migration_snapshots
+from tests.functional.test_served_stack import (
+    first_admin_token,
+    migration_tasks,
+    pre_migration_snapshots,
+    stack_tls,
+    urls,
+)
 from tools.make_local import ANSI, recap
 
 # The tests on the session's deployed stack run on one xdist worker, in file order.
@@ -160,11 +168,45 @@ def test_the_flow_log_group_is_encrypted_with_a_key_only_the_stack_log_groups_ma
     }
 
 
+def _write_a_chat_and_a_file(stack) -> dict:
+    """As a person would before an upgrade: a chat with a message, and a file (embedded)."""
+    https, tls = urls(stack)[443], stack_tls(stack)
+    headers = {"Authorization": f"Bearer {first_admin_token(stack)}"}
+    marker = f"upgrade-{int(time.time())}"
+    message = {"id": "m1", "role": "user", "content": f"Remember {marker}", "timestamp": int(time.time())}
+    chat = {"title": f"Before the upgrade {marker}", "messages": [message], "history": {"messages": {"m1": message}}}
+    created = httpx.post(f"{https}/api/v1/chats/new", json={"chat": chat}, headers=headers, verify=tls, timeout=60)
+    assert created.status_code == 200, created.text
+    uploaded = httpx.post(
+        f"{https}/api/v1/files/",
+        params={"process": "true", "process_in_background": "false"},
+        files={"file": ("before-upgrade.txt", f"The drawer holds {marker}.\n".encode(), "text/plain")},
+        headers=headers,
+        verify=tls,
+        timeout=120,
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    return {"marker": marker, "chat": created.json()["id"], "file": uploaded.json()["id"]}
+
+
+def _read_the_chat_and_the_file(stack, written: dict) -> None:
+    https, tls = urls(stack)[443], stack_tls(stack)
+    headers = {"Authorization": f"Bearer {first_admin_token(stack)}"}
+    chat = httpx.get(f"{https}/api/v1/chats/{written['chat']}", headers=headers, verify=tls, timeout=60)
+    assert chat.status_code == 200, chat.text
+    assert written["marker"] in json.dumps(chat.json()["chat"]), "the chat lost its message"
+    content = httpx.get(f"{https}/api/v1/files/{written['file']}/content", headers=headers, verify=tls, timeout=60)
+    assert content.status_code == 200 and written["marker"] in content.text, content.text[:500]
+
+
 def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     """Seed 2's "deploy a new version": change the tag in the inventory, re-run site.yml.
 
     The image's registry publishes every release under ``v<X.Y.Z>`` and ``<X.Y.Z>``: the new
-    tag is another one local mode can run, so the new tasks start and turn healthy."""
+    tag is another one local mode can run, so the new tasks start and turn healthy. The
+    upgrade drill in one version: a chat and a file written before are there after the
+    snapshot, the migration task of the new revision and the rollout."""
+    written = _write_a_chat_and_a_file(local_stack)
     ecs = local_stack.client("ecs")
     before = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
     old = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]
@@ -194,6 +236,7 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     migration = migration_tasks(local_stack)[-1]
     assert migration["taskDefinitionArn"] == after and migration["containers"][0]["exitCode"] == 0
     assert migration["createdAt"] > snapshot["SnapshotCreateTime"]
+    _read_the_chat_and_the_file(local_stack, written)
     ignored = {"image", "dockerLabels"}  # the label is the configuration's hash, which names the image
     assert {k: v for k, v in new_container.items() if k not in ignored} == {
         k: v for k, v in old_container.items() if k not in ignored

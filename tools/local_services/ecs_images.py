@@ -54,8 +54,9 @@ OPENWEBUI_IMAGE_ENV = {
     # The image runs uvicorn on its own file layout; the wheel keeps its frontend inside
     # the package, which Open WebUI finds only with this switch.
     "FROM_INIT_PY": "true",
-    # Local mode: no internet, so no model downloads or version checks, and no model backend.
-    "OFFLINE_MODE": "true",
+    # Local mode: no model backend. (No OFFLINE_MODE: the image does not set it, and it would
+    # hide a task definition that lets Open WebUI ask Hugging Face at start; the hub is
+    # unreachable here instead, see model_cache_env.)
     "ENABLE_OLLAMA_API": "false",
     "ENABLE_OPENAI_API": "false",
 }

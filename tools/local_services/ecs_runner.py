@@ -190,7 +190,7 @@ class LocalTask:
         for item in self._override("environment") or []:
             env[item["name"]] = item["value"]
         env.update(self.runner.resolve_secrets(self.td, self.container, self.task))
-        env.update(self._mounts(launch))
+        env.update(self._mounts(launch, env))
         self._log_stream()
         return launch, env
 
@@ -200,18 +200,35 @@ class LocalTask:
                 return override[key]
         return None
 
-    def _mounts(self, launch: ecs_images.Launch) -> dict[str, str]:
-        env = {}
+    def _mounts(self, launch: ecs_images.Launch, env: dict[str, str]) -> dict[str, str]:
+        """The variables that name a path in the container, pointed at the local folders:
+        a mount point's path (and what lies under it) is the volume's folder; the image's own
+        data directory variable (``launch.data_dir_env``) is the mount at its default path
+        when the task does not set it, else a folder of the task's own file system."""
+        folders: dict[str, Path] = {}
         volumes = {v.get("name"): v for v in self.td.volumes or []}
         for mount in self.container.get("mountPoints") or []:
             volume = volumes.get(mount.get("sourceVolume"))
             if volume is None:
                 raise TaskFailed(f"ResourceInitializationError: no volume named {mount.get('sourceVolume')}")
-            folder = self.runner.volume_folder(volume, self.task)
-            variable = launch.data_dir_env.get(mount.get("containerPath", ""))
-            if variable:
-                env[variable] = str(folder)
-        return env
+            path = mount.get("containerPath", "").rstrip("/") or "/"
+            folders[path] = self.runner.volume_folder(volume, self.task)
+
+        def local(value: str) -> str | None:
+            for path, folder in folders.items():
+                if value == path or value.startswith(path.rstrip("/") + "/"):
+                    return str(folder / value[len(path) :].lstrip("/"))
+            return None
+
+        changes = {name: found for name, value in env.items() if value.startswith("/") and (found := local(value))}
+        for default_path, variable in launch.data_dir_env.items():
+            if variable not in env and default_path in folders:
+                changes[variable] = str(folders[default_path])
+            elif variable in env and variable not in changes and env[variable].startswith("/"):
+                own = self.dir / "rootfs" / env[variable].lstrip("/")
+                own.mkdir(parents=True, exist_ok=True)
+                changes[variable] = str(own)
+        return changes
 
     def _log_stream(self) -> None:
         config = self.container.get("logConfiguration") or {}
