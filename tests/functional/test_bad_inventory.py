@@ -124,6 +124,9 @@ CASES = [
         ["database_backup_retention_days", "prod"],
     ),
     Case("engine-not-postgres-16", {"database_engine_version": "15.4"}, ["database_engine_version"]),
+    Case(
+        "engine-without-pgvector-0-8", {"database_engine_version": "16.4"}, ["database_engine_version", "pgvector 0.7"]
+    ),
     # --- storage and registry ---
     Case("efs-ia-unknown", {"storage_efs_transition_to_ia": "AFTER_45_DAYS"}, ["storage_efs_transition_to_ia"]),
     Case(
