@@ -14,7 +14,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
-.PHONY: local test venv chromium lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench
+.PHONY: local test venv chromium lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench \
+	upgrade-drill
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
@@ -87,6 +88,16 @@ molecule-all: venv
 #                         Terraform peer, BENCH_ARGS=--no-terraform the peer only)
 bench: venv
 	$(BIN)/python -m bench $(if $(RUNS),--runs $(RUNS),) $(BENCH_ARGS)
+
+# The upgrade drill, on demand (not part of `make test`): the stack deployed with the previous
+# Open WebUI release (requirements/openwebui-app-previous.txt), a chat and a file written, then
+# upgraded to the pinned one through the snapshot and the migration task, and both read back.
+# Builds the previous release's app virtualenv first (another ~3 GB beside the pinned one's in
+# ~/.cache/ajudadigital-openwebui/); then two full deploys into the drill's own local services.
+upgrade-drill: venv
+	$(BIN)/python -m tools.openwebui_app build --previous
+	$(BIN)/python -m tools.openwebui_app build
+	$(BIN)/pytest tests/drill/test_upgrade_drill.py -v -s --durations=5
 
 # Re-pin requirements/dev.txt from requirements/dev.in in a scratch virtualenv.
 lock:

@@ -1,12 +1,17 @@
 """The real Open WebUI (PyPI ``open-webui``) for the end-to-end tests, offline.
 
-* ``ensure_app_venv()`` returns the application's virtualenv, built once and cached
+* Two releases, each a fully pinned requirements file: ``REQUIREMENTS``
+  (``requirements/openwebui-app.txt``), the release the stack deploys and every test runs,
+  and ``PREVIOUS_REQUIREMENTS`` (``requirements/openwebui-app-previous.txt``), the release
+  before it, which only the upgrade drill (``make upgrade-drill``) deploys. Every function
+  below that takes ``requirements`` means the pinned one unless given the other.
+* ``ensure_app_venv(requirements)`` returns that release's virtualenv, built once and cached
   outside the clone (it is about 3 GB): ``$OPENWEBUI_APP_CACHE`` or
   ``~/.cache/ajudadigital-openwebui``, in ``app-venv-<sha256(requirements)[:12]>``.
   It is built in a temporary directory beside it and renamed into place when complete
   (a lock file keeps two runs from building it at once), so a half-built virtualenv is
   never used. ``torch`` is installed first, alone, pinned to the CPU build that lies on
-  this machine's disk; then ``requirements/openwebui-app.txt`` (everything pinned).
+  this machine's disk; then the requirements file (everything pinned).
   Because the directory is renamed after the build, its console scripts carry a stale
   shebang: everything here runs ``<venv>/bin/python -m ...``.
 * The embedding model (sentence-transformers/all-MiniLM-L6-v2) comes from the PyPI
@@ -14,14 +19,17 @@
   Face hub cache of it, where the image has its own (``model_cache_env()``): Open WebUI
   loads it from there without the hub when its task definition turns
   ``RAG_EMBEDDING_MODEL_AUTO_UPDATE`` off.
+* ``ready_app_venvs()`` is what local mode's ECS can run: Open WebUI version -> virtualenv
+  of every release built already (the pinned one first), never building one.
 * ``OpenWebUI(run_dir, venv)`` starts ``uvicorn open_webui.main:app`` (what the
   official image's ``start.sh`` runs; ``open-webui serve`` ignores ``UVICORN_*``
   settings) on 127.0.0.1 with exactly the environment it is given plus process basics
   (PATH, HOME, LANG, TMPDIR), logs to ``<run_dir>/openwebui.log``, waits until
   ``/health`` answers and stops the whole process group on ``stop()``.
 
-    python -m tools.openwebui_app build   # build (or find) the cached virtualenv, print its path
-    python -m tools.openwebui_app path    # print the path it has or will have
+    python -m tools.openwebui_app build              # build (or find) the pinned release's virtualenv, print its path
+    python -m tools.openwebui_app build --previous   # the same for the previous release (make upgrade-drill)
+    python -m tools.openwebui_app path [--previous]  # print the path it has or will have
 """
 
 from __future__ import annotations
@@ -44,7 +52,9 @@ from pathlib import Path
 from tools.local_services.util import free_port
 
 REPO = Path(__file__).resolve().parents[1]
-REQUIREMENTS = REPO / "requirements" / "openwebui-app.txt"
+REQUIREMENTS = REPO / "requirements" / "openwebui-app.txt"  # the pinned release (CI, local mode)
+PREVIOUS_REQUIREMENTS = REPO / "requirements" / "openwebui-app-previous.txt"  # the release before it (the drill)
+RELEASES = (REQUIREMENTS, PREVIOUS_REQUIREMENTS)  # what ready_app_venvs() looks for, in this order
 # Installed first and alone: pip then takes the CPU build that lies on this machine's
 # disk (a plain ``torch`` would download a multi-GB CUDA build and its nvidia-* wheels).
 TORCH = "torch==2.13.0"
@@ -63,29 +73,45 @@ def cache_root() -> Path:
     return Path(os.environ.get("OPENWEBUI_APP_CACHE") or Path.home() / ".cache" / "ajudadigital-openwebui")
 
 
-def requirements_key() -> str:
-    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
+def requirements_key(requirements: Path = REQUIREMENTS) -> str:
+    return hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
 
 
-def pinned_version() -> str:
-    """The Open WebUI release that requirements/openwebui-app.txt pins."""
-    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+def pinned_version(requirements: Path = REQUIREMENTS) -> str:
+    """The Open WebUI release that a requirements file (requirements/openwebui-app.txt) pins."""
+    for line in requirements.read_text(encoding="utf-8").splitlines():
         if line.startswith(("open-webui==", "open-webui[")) and "==" in line:
             return line.split("==", 1)[1].strip()
-    raise AppError(f"{REQUIREMENTS} pins no open-webui")
+    raise AppError(f"{requirements} pins no open-webui")
+
+
+def _override() -> Path | None:
+    """``$OPENWEBUI_APP_VENV``: a virtualenv of your own that stands in for the pinned release."""
+    override = os.environ.get("OPENWEBUI_APP_VENV")
+    return Path(override) if override else None
 
 
 def ready_app_venvs() -> dict[str, Path]:
-    """Open WebUI version -> its virtualenv, for the ones built already (never builds)."""
-    override = os.environ.get("OPENWEBUI_APP_VENV")
-    venv = Path(override) if override else app_venv_path()
-    if (override and (venv / "bin" / "python").exists()) or _is_complete(venv):
-        return {pinned_version(): venv}
-    return {}
+    """Open WebUI version -> its virtualenv, for every release of ``RELEASES`` built already
+    (never builds), the pinned one first. ``$OPENWEBUI_APP_VENV``, when set, is the pinned
+    release's (if it is a virtualenv; nothing otherwise); the others are the cached builds."""
+    found: dict[str, Path] = {}
+    override = _override()
+    for requirements in RELEASES:
+        if not requirements.exists():
+            continue
+        if requirements == REQUIREMENTS and override is not None:
+            if (override / "bin" / "python").exists():
+                found[pinned_version()] = override
+            continue
+        venv = app_venv_path(requirements)
+        if _is_complete(venv, requirements):
+            found.setdefault(pinned_version(requirements), venv)
+    return found
 
 
-def app_venv_path() -> Path:
-    return cache_root() / f"app-venv-{requirements_key()}"
+def app_venv_path(requirements: Path = REQUIREMENTS) -> Path:
+    return cache_root() / f"app-venv-{requirements_key(requirements)}"
 
 
 def _base_python() -> str:
@@ -94,9 +120,9 @@ def _base_python() -> str:
     return str(candidate if candidate.exists() else sys.executable)
 
 
-def _is_complete(venv: Path) -> bool:
+def _is_complete(venv: Path, requirements: Path = REQUIREMENTS) -> bool:
     marker = venv / COMPLETE
-    return marker.exists() and marker.read_text(encoding="utf-8").strip() == requirements_key()
+    return marker.exists() and marker.read_text(encoding="utf-8").strip() == requirements_key(requirements)
 
 
 def _log(message: str) -> None:
@@ -144,22 +170,23 @@ def build_model_cache(venv: Path) -> Path:
     return hub
 
 
-def ensure_app_venv() -> Path:
-    """Return the cached app virtualenv, building it first if needed (can take many minutes).
+def ensure_app_venv(requirements: Path = REQUIREMENTS) -> Path:
+    """Return the cached app virtualenv of a requirements file (the pinned release by
+    default), building it first if needed (can take many minutes).
 
-    ``$OPENWEBUI_APP_VENV`` names a ready virtualenv to use instead (no build, no check
-    of its pins): for trying another Open WebUI release by hand.
+    ``$OPENWEBUI_APP_VENV`` names a ready virtualenv to use instead of the pinned release's
+    (no build, no check of its pins): for trying another Open WebUI release by hand. It
+    does not stand in for another requirements file's release.
     """
-    override = os.environ.get("OPENWEBUI_APP_VENV")
-    if override:
-        venv = Path(override)
-        if not (venv / "bin" / "python").exists():
+    override = _override()
+    if override is not None and requirements == REQUIREMENTS:
+        if not (override / "bin" / "python").exists():
             raise AppError(f"OPENWEBUI_APP_VENV={override} is not a virtualenv")
-        if not (venv / "hf-cache" / "hub").exists():
-            build_model_cache(venv)
-        return venv
-    target = app_venv_path()
-    if _is_complete(target):
+        if not (override / "hf-cache" / "hub").exists():
+            build_model_cache(override)
+        return override
+    target = app_venv_path(requirements)
+    if _is_complete(target, requirements):
         return target
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -167,7 +194,7 @@ def ensure_app_venv() -> Path:
     with open(lock_path, "w", encoding="utf-8") as lock:
         _log(f"waiting for the build lock {lock_path}")
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _is_complete(target):  # another run built it while we waited
+        if _is_complete(target, requirements):  # another run built it while we waited
             return target
         if target.exists():  # left incomplete by a crash before the rename: never used
             shutil.rmtree(target)
@@ -175,14 +202,15 @@ def ensure_app_venv() -> Path:
         log_file = root / f"{target.name}.build.log"
         log_file.write_text("", encoding="utf-8")
         started = time.monotonic()
-        _log(f"building {target} (log: {log_file}); a cold build takes many minutes")
+        release = pinned_version(requirements)
+        _log(f"building {target}, Open WebUI {release} (log: {log_file}); a cold build takes many minutes")
         try:
             subprocess.run([_base_python(), "-m", "venv", str(tmp)], check=True, capture_output=True)
             python = tmp / "bin" / "python"
             _pip_install(python, [TORCH], log_file)
-            _pip_install(python, [TORCH, "-r", str(REQUIREMENTS)], log_file)
+            _pip_install(python, [TORCH, "-r", str(requirements)], log_file)
             build_model_cache(tmp)
-            (tmp / COMPLETE).write_text(requirements_key() + "\n", encoding="utf-8")
+            (tmp / COMPLETE).write_text(requirements_key(requirements) + "\n", encoding="utf-8")
             tmp.rename(target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -328,11 +356,17 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m tools.openwebui_app", description="The cached Open WebUI virtualenv of the e2e tests."
     )
     parser.add_argument("command", choices=["build", "path"])
+    parser.add_argument(
+        "--previous",
+        action="store_true",
+        help=f"the previous release ({PREVIOUS_REQUIREMENTS.relative_to(REPO)}, for make upgrade-drill)",
+    )
     args = parser.parse_args(argv)
+    requirements = PREVIOUS_REQUIREMENTS if args.previous else REQUIREMENTS
     if args.command == "build":
-        print(ensure_app_venv())
+        print(ensure_app_venv(requirements))
     else:
-        print(app_venv_path())
+        print(app_venv_path(requirements))
     return 0
 
 

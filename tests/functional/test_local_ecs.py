@@ -381,7 +381,7 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
         deployments = service(aws, "web")["deployments"]
         return any(d["rolloutState"] == "FAILED" and d["taskDefinition"] == sick for d in deployments)
 
-    wait_for(failed_again, 180, "the circuit breaker on failing health checks")
+    wait_for(failed_again, 300, "the circuit breaker on failing health checks")
     svc = steady(aws, "web")
     assert svc["taskDefinition"] == better
     assert service_tasks(aws, "web") == now_serving, "the tasks that served were replaced"

@@ -243,6 +243,35 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     }
 
 
+def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack):
+    """Open WebUI reads pgvector's version once at start: when the database layer reports that
+    it moved the extension (``database_pgvector_upgraded``, after an engine upgrade; local mode
+    has one pgvector version, so the run is given the fact), the service gets a new deployment
+    of the same revision and every task is replaced. A run without it changes nothing."""
+    ecs = local_stack.client("ecs")
+
+    def current():
+        svc = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+        return svc, set(ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"])
+
+    before, tasks_before = current()
+    run = local_stack.playbook(
+        "site.yml", "--tags", "ecs_service", "-e", "database_pgvector_upgraded=true", "-e", "ecs_service_wait_delay=2"
+    )
+    assert run.rc == 0, run.output[-3000:]
+    assert [task for _role, task in changed_tasks(run.stdout)] == [
+        "Create or update the service (private subnets, behind the target group, circuit breaker)"
+    ]
+    after, tasks_after = current()
+    assert after["taskDefinition"] == before["taskDefinition"]
+    assert after["deployments"][0]["id"] != before["deployments"][0]["id"], "no new deployment"
+    assert len(tasks_after) == 2 and not tasks_after & tasks_before, "the tasks were not replaced"
+
+    run = local_stack.playbook("site.yml", "--tags", "ecs_service")
+    assert run.rc == 0, run.output[-3000:]
+    assert changed_tasks(run.stdout) == [], "the restart happened again without an upgrade"
+
+
 def _gone(stack, arn: str) -> bool:
     """A tagged resource that AWS keeps listing for a while after its deletion: a NAT gateway
     ``deleted``, an ECS service ``INACTIVE``, an ECS task ``STOPPED`` (ECS shows stopped tasks

@@ -7,7 +7,9 @@ image is one of:
 * ``ghcr.io/open-webui/open-webui:<tag>`` (or ``:v<tag>``): the real Open WebUI of the
   PyPI release that the tag names, from the cached app virtualenv of that release
   (``tools/openwebui_app.py``). Local mode provides the release that
-  ``requirements/openwebui-app.txt`` pins; another tag cannot be pulled. The image's
+  ``requirements/openwebui-app.txt`` pins, and the previous one
+  (``requirements/openwebui-app-previous.txt``) where its virtualenv was built (``make
+  upgrade-drill`` builds it); another tag cannot be pulled. The image's
   command (``bash start.sh``) serves the app as the image does; another command (a
   one-off task's override, such as ``python -c ...``) runs with the release's Python and
   programs first on the ``PATH``, where the image has them.
