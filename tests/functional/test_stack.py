@@ -255,8 +255,16 @@ def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack)
         return svc, set(ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"])
 
     before, tasks_before = current()
+    same = ["-e", "ecs_service_image_tag=0.12.4"]  # the image the rollout test left running
     run = local_stack.playbook(
-        "site.yml", "--tags", "ecs_service", "-e", "database_pgvector_upgraded=true", "-e", "ecs_service_wait_delay=2"
+        "site.yml",
+        "--tags",
+        "ecs_service",
+        *same,
+        "-e",
+        "database_pgvector_upgraded=true",
+        "-e",
+        "ecs_service_wait_delay=2",
     )
     assert run.rc == 0, run.output[-3000:]
     assert [task for _role, task in changed_tasks(run.stdout)] == [
@@ -267,7 +275,7 @@ def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack)
     assert after["deployments"][0]["id"] != before["deployments"][0]["id"], "no new deployment"
     assert len(tasks_after) == 2 and not tasks_after & tasks_before, "the tasks were not replaced"
 
-    run = local_stack.playbook("site.yml", "--tags", "ecs_service")
+    run = local_stack.playbook("site.yml", "--tags", "ecs_service", *same)
     assert run.rc == 0, run.output[-3000:]
     assert changed_tasks(run.stdout) == [], "the restart happened again without an upgrade"
 
