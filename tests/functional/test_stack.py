@@ -273,6 +273,11 @@ def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack)
     after, tasks_after = current()
     assert after["taskDefinition"] == before["taskDefinition"]
     assert after["deployments"][0]["id"] != before["deployments"][0]["id"], "no new deployment"
+    # The old tasks drain (deregistration delay) and stop after the rollout has completed.
+    deadline = time.monotonic() + 180
+    while (tasks_after & tasks_before or len(tasks_after) != 2) and time.monotonic() < deadline:
+        time.sleep(2)
+        after, tasks_after = current()
     assert len(tasks_after) == 2 and not tasks_after & tasks_before, "the tasks were not replaced"
 
     run = local_stack.playbook("site.yml", "--tags", "ecs_service", *same)
