@@ -193,6 +193,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
+
 STARTED_BY = re.compile(r"^[A-Za-z0-9_/-]{1,36}$")
 
 
@@ -345,11 +347,13 @@ class Runner:
     def earlier_tasks(self):
         """ARNs of the cluster's tasks with our startedBy that have not stopped."""
         try:
-            arns = (
-                self.ecs.get_paginator("list_tasks")
-                .paginate(cluster=self.params["cluster"], startedBy=self.params["started_by"], desiredStatus="RUNNING")
-                .build_full_result()["taskArns"]
-            )
+            arns = paginate(
+                self.ecs,
+                "list_tasks",
+                cluster=self.params["cluster"],
+                startedBy=self.params["started_by"],
+                desiredStatus="RUNNING",
+            )["taskArns"]
         except is_boto3_error_code("ClusterNotFoundException"):
             self.module.fail_json(msg="cluster: no ECS cluster {0}".format(self.params["cluster"]))
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
