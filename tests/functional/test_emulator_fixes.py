@@ -890,6 +890,23 @@ def test_ecs_deployment_in_progress_then_completed(slow_emulator):
     _pending_then_ready(state, ("IN_PROGRESS", 0), ("COMPLETED", 1), born)
 
 
+@covers("ecs_force_new_deployment_keeps_the_old_deployment")
+def test_ecs_force_new_deployment_keeps_the_old_deployment(slow_emulator):
+    """A forced deployment of the same task definition is a new deployment beside the one
+    that started the running tasks (which keeps its id until it is drained)."""
+    ecs = client(slow_emulator, "ecs")
+    ecs.create_cluster(clusterName="forced")
+    ecs.register_task_definition(family="forced", containerDefinitions=[{"name": "c", "image": "nginx", "memory": 64}])
+    ecs.create_service(cluster="forced", serviceName="svc", taskDefinition="forced", desiredCount=1)
+    (before,) = ecs.describe_services(cluster="forced", services=["svc"])["services"][0]["deployments"]
+    ecs.update_service(cluster="forced", service="svc", forceNewDeployment=True)
+    after = ecs.describe_services(cluster="forced", services=["svc"])["services"][0]["deployments"]
+    assert [d["status"] for d in after] == ["PRIMARY", "ACTIVE"], after
+    assert after[0]["id"] != before["id"] and after[1]["id"] == before["id"]
+    assert after[0]["taskDefinition"] == after[1]["taskDefinition"] == before["taskDefinition"]
+    assert after[1]["createdAt"] == before["createdAt"]
+
+
 @covers("elasticache_creating_then_available")
 def test_elasticache_creating_then_available(ansible, slow_emulator, slow_network):
     elasticache = client(slow_emulator, "elasticache")

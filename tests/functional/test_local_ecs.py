@@ -400,6 +400,14 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
     assert len(remaining) == 2, [(t["lastStatus"], t["desiredStatus"], t.get("stoppedReason")) for t in remaining]
     assert wait_for(lambda: len(target_states(aws, target_group)) == 2, 30, "the third target deregistered")
 
+    # A forced new deployment of the same revision replaces every task, as the old ones drain.
+    before = service_tasks(aws, "web")
+    ecs.update_service(cluster="local", service="web", forceNewDeployment=True)
+    steady(aws, "web")
+    replaced = wait_for(lambda: (lambda now: len(now) == 2 and not now & before and now)(service_tasks(aws, "web")), 60,
+                        "the forced deployment's tasks alone")  # fmt: skip
+    assert service(aws, "web")["taskDefinition"] == better and len(replaced) == 2
+
     ecs.delete_service(cluster="local", service="web", force=True)
     assert service(aws, "web")["status"] == "DRAINING", "a deleted service drains its tasks first"
     with pytest.raises(ecs.exceptions.ClientError, match="ClusterContainsServicesException"):

@@ -278,7 +278,13 @@ def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack)
     while (tasks_after & tasks_before or len(tasks_after) != 2) and time.monotonic() < deadline:
         time.sleep(2)
         after, tasks_after = current()
-    assert len(tasks_after) == 2 and not tasks_after & tasks_before, "the tasks were not replaced"
+    listed = ecs.describe_tasks(cluster=CLUSTER, tasks=sorted(tasks_after))["tasks"] if tasks_after else []
+    assert len(tasks_after) == 2 and not tasks_after & tasks_before, (
+        "the tasks were not replaced",
+        [(t["taskArn"][-8:], t["startedBy"], t["lastStatus"], t["desiredStatus"]) for t in listed],
+        [(d["id"], d["status"], d.get("rolloutState"), d["runningCount"]) for d in after["deployments"]],
+        [e["message"] for e in after["events"][:12]],
+    )
 
     run = local_stack.playbook("site.yml", "--tags", "ecs_service", *same)
     assert run.rc == 0, run.output[-3000:]

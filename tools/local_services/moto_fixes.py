@@ -21,6 +21,7 @@ moto upgrade: bump ``MOTO_VERSION`` and run ``python -m tools.local_services.che
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
 import os
@@ -689,12 +690,46 @@ def _ecs_settle(service) -> None:
 
 
 @fix
+def ecs_force_new_deployment_keeps_the_old_deployment(pending):
+    """AWS: UpdateService with ``forceNewDeployment`` starts a new deployment (a new id) of the
+    service's task definition beside the current one, which keeps its id (and its tasks)
+    until the new deployment has replaced them. moto: gives the current deployment a new id
+    and new dates in place, so the deployment that started the running tasks disappears.
+    Broke: in run-tasks mode the old tasks belonged to no deployment, so nothing stopped
+    them and they served beside the new ones for ever (a pgvector upgrade's restart)."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    update = EC2ContainerServiceBackend.update_service
+
+    @functools.wraps(update)
+    def update_service(self, service_properties):
+        cluster = service_properties.get("cluster", "default")
+        name = str(service_properties.get("service", "")).split("/")[-1]
+        current = None
+        if service_properties.get("force_new_deployment"):
+            with contextlib.suppress(Exception):
+                deployments = self._get_service(cluster, name).deployments
+                current = dict(deployments[0]) if deployments else None
+        service = update(self, service_properties)
+        if current is not None and service.deployments:
+            renamed = service.deployments[0]
+            forced = _ecs_new_deployment(service)
+            renamed.update(id=current["id"], createdAt=current["createdAt"], updatedAt=current["updatedAt"])
+            service.deployments.insert(0, forced)
+            service.deployments[1]["status"] = "ACTIVE"
+            service.__dict__.setdefault("_fix_rollouts", {})[forced["id"]] = time.monotonic()
+        return service
+
+    EC2ContainerServiceBackend.update_service = update_service
+
+
+@fix
 def ecs_service_deployments_reach_steady_state(pending):
     """AWS: a service's deployment starts ``IN_PROGRESS`` (runningCount 0) and reaches
     ``COMPLETED`` with runningCount == desiredCount and one PRIMARY deployment; a new
-    task definition (or forceNewDeployment) starts a new PRIMARY deployment and drains
-    the old one. moto: runningCount stays 0 and the rollout never completes, and
-    UpdateService keeps the old deployment. Broke: the ``services_stable`` waiter and
+    task definition starts a new PRIMARY deployment and drains the old one (forceNewDeployment:
+    ``ecs_force_new_deployment_keeps_the_old_deployment``). moto: runningCount stays 0 and
+    the rollout never completes, and UpdateService keeps the old deployment. Broke: the ``services_stable`` waiter and
     community.aws.ecs_service_info-based waits hang. Completion is held back for
     ``pending["ecs"]`` seconds (default 0)."""
     from moto.ecs.models import EC2ContainerServiceBackend, Service
@@ -714,12 +749,11 @@ def ecs_service_deployments_reach_steady_state(pending):
     @functools.wraps(update)
     def update_service(self, service_properties):
         new_task = service_properties.get("task_definition")
-        forced = service_properties.get("force_new_deployment")
         service = update(self, service_properties)
         if new_task:  # AWS reports the task definition as an ARN
             service.task_definition = self.describe_task_definition(new_task).arn
         primary = service.deployments[0] if service.deployments else None
-        if primary is not None and (forced or primary.get("taskDefinition") != service.task_definition):
+        if primary is not None and primary.get("taskDefinition") != service.task_definition:
             primary["status"] = "ACTIVE"
             deployment = _ecs_new_deployment(service)
             service.deployments = [deployment, primary]
