@@ -80,16 +80,20 @@ def test_awx_playbook_passes_syntax_check(ansible):
     assert run.rc == 0, run.output
 
 
-def test_one_template_per_layer_plus_site_and_destroy_per_environment(templates):
+def test_one_template_per_layer_plus_site_destroy_and_operations_per_environment(templates):
     layers = deploy_layers()
-    envs = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())["awx_environments"]
+    awx_vars = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())
+    envs, operations = awx_vars["awx_environments"], awx_vars["awx_operations"]
+    assert "status" in {o["name"] for o in operations}
     names = {t["name"] for t in templates}
     for env in envs:
         assert f"openwebui {env} site" in names
         assert f"openwebui {env} destroy" in names
         for layer in layers:
             assert f"openwebui {env} layer {layer}" in names
-    assert len(templates) == len(envs) * (len(layers) + 2)
+        for operation in operations:
+            assert f"openwebui {env} {operation['name']}" in names
+    assert len(templates) == len(envs) * (len(layers) + 2 + len(operations))
 
 
 def test_every_template_points_at_what_exists(templates):

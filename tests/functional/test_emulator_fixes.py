@@ -578,6 +578,32 @@ def test_backup_describe_missing_vault_is_access_denied(run):
     assert second["vault"]["backup_vault_name"] == "fixes-vault"
 
 
+@covers("backup_recovery_points")
+def test_backup_recovery_points(emulator):
+    from botocore.exceptions import ClientError
+
+    backup = client(emulator, "backup")
+    backup.create_backup_vault(BackupVaultName="fixes-points")
+    assert backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-points")["RecoveryPoints"] == []
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-no-such-vault")
+
+
+@covers("rds_describe_pending_maintenance_actions")
+def test_rds_describe_pending_maintenance_actions(emulator):
+    from botocore.exceptions import ClientError
+
+    rds = client(emulator, "rds")
+    arn = rds.create_db_instance(
+        DBInstanceIdentifier="fixes-maintenance", Engine="postgres", DBInstanceClass="db.t4g.micro",
+        MasterUsername="fixes", MasterUserPassword="fixes-password-1", AllocatedStorage=20,
+    )["DBInstance"]["DBInstanceArn"]  # fmt: skip
+    assert rds.describe_pending_maintenance_actions()["PendingMaintenanceActions"] == []
+    assert rds.describe_pending_maintenance_actions(ResourceIdentifier=arn)["PendingMaintenanceActions"] == []
+    with pytest.raises(ClientError, match="ResourceNotFoundFault"):
+        rds.describe_pending_maintenance_actions(ResourceIdentifier=arn.replace("fixes-maintenance", "fixes-none"))
+
+
 @covers("backup_selections")
 def test_backup_selections(run, emulator):
     backup = client(emulator, "backup")
@@ -716,6 +742,105 @@ def test_alarm_state_change_notifies_its_topics(emulator):
     cloudwatch.put_metric_alarm(**alarm, ActionsEnabled=False)
     cloudwatch.set_alarm_state(AlarmName="fixes-cpu", StateValue="ALARM", StateReason="test")
     assert notifications() == []
+
+
+# -- CloudWatch Logs ------------------------------------------------------------------
+
+LOG_EVENTS = "ajudadigital.openwebui.log_events"
+
+
+def log_group(emulator, name: str, streams: dict[str, list[tuple[int, str]]]):
+    """A log group with these streams and their (timestamp, message) events; its logs client."""
+    logs = client(emulator, "logs")
+    logs.create_log_group(logGroupName=name)
+    for stream, events in streams.items():
+        logs.create_log_stream(logGroupName=name, logStreamName=stream)
+        logs.put_log_events(
+            logGroupName=name,
+            logStreamName=stream,
+            logEvents=[{"timestamp": ts, "message": message} for ts, message in events],
+        )
+    return logs
+
+
+def messages(found: dict) -> list[str]:
+    return [e["message"] for e in found["events"]]
+
+
+@covers("logs_filter_log_events_by_stream_name_prefix")
+def test_logs_filter_log_events_by_stream_name_prefix(run, emulator):
+    now, group = int(time.time() * 1000), "/fixes/logs-prefix"
+    logs = log_group(
+        emulator,
+        group,
+        {
+            "web/app/task-1": [(now - 3000, "one")],
+            "web/app/task-2": [(now - 2000, "two")],
+            "migrate/app/task-3": [(now - 1000, "three")],
+        },
+    )
+    args = {"log_group_name": group, "start_time": "5m"}
+    assert messages(run(LOG_EVENTS, args)) == ["one", "two", "three"]
+    assert messages(run(LOG_EVENTS, dict(args, log_stream_name_prefix="web/"))) == ["one", "two"]
+    only = run(LOG_EVENTS, dict(args, log_stream_name_prefix="web/app/task-2"))
+    assert [(e["log_stream_name"], e["message"]) for e in only["events"]] == [("web/app/task-2", "two")]
+    assert run(LOG_EVENTS, dict(args, log_stream_name_prefix="none/"))["events"] == []
+    with pytest.raises(logs.exceptions.InvalidParameterException):
+        logs.filter_log_events(logGroupName=group, logStreamNames=["web/app/task-1"], logStreamNamePrefix="web/")
+
+
+@covers("logs_filter_log_events_interleaves_streams")
+def test_logs_filter_log_events_interleaves_streams(run, emulator):
+    now, group = int(time.time() * 1000), "/fixes/logs-interleaved"
+    logs = log_group(
+        emulator,
+        group,
+        {
+            "web/app/a": [(now - 6000, "a1"), (now - 4000, "a2"), (now - 2000, "a3")],
+            "web/app/b": [(now - 5000, "b1"), (now - 3000, "b2"), (now - 1000, "b3")],
+        },
+    )
+    args = {"log_group_name": group, "start_time": "5m", "limit": 3}
+    assert messages(run(LOG_EVENTS, args)) == ["b2", "a3", "b3"]
+    assert messages(run(LOG_EVENTS, dict(args, keep="oldest"))) == ["a1", "b1", "a2"]
+    pages, token = [], None
+    while True:  # page by page, without interleaved (deprecated, ignored by AWS)
+        page = logs.filter_log_events(logGroupName=group, limit=2, **({"nextToken": token} if token else {}))
+        pages.append([e["message"] for e in page["events"]])
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert pages == [["a1", "b1"], ["a2", "b2"], ["a3", "b3"]]
+
+
+@covers("logs_filter_patterns_match_text_terms")
+def test_logs_filter_patterns_match_text_terms(run, emulator):
+    now, group = int(time.time() * 1000), "/fixes/logs-patterns"
+    lines = [
+        "INFO:     Started server process [42]",
+        "ERROR: database timeout",
+        "WARNING: slow request",
+        "ERROR: bad argument",
+        '127.0.0.1 - "GET /health HTTP/1.1" 200',
+        '127.0.0.1 - "GET /api/config HTTP/1.1" 404',
+    ]
+    logs = log_group(emulator, group, {"web/app/a": [(now - 6000 + i, line) for i, line in enumerate(lines)]})
+    found = run(LOG_EVENTS, {"log_group_name": group, "start_time": "5m", "filter_pattern": "?ERROR ?WARNING"})
+    assert messages(found) == lines[1:4]
+
+    def matching(pattern):
+        return [e["message"] for e in logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]]
+
+    assert matching("ERROR -timeout") == [lines[3]]
+    assert matching("404") == [lines[5]]
+    assert matching('"GET /health"') == [lines[4]]
+    assert matching('GET -health "HTTP/1.1"') == [lines[5]]
+    assert matching(r"%^INFO:\s+Started%") == [lines[0]]
+    assert matching("-INFO") == lines[1:]
+    assert matching("error") == []  # case sensitive
+    assert matching('" "') == lines
+    with pytest.raises(logs.exceptions.InvalidParameterException):
+        matching("%(ERROR)%")
 
 
 # -- S3 ------------------------------------------------------------------------------
@@ -899,7 +1024,8 @@ def test_ecs_force_new_deployment_keeps_the_old_deployment(slow_emulator):
     ecs.register_task_definition(family="forced", containerDefinitions=[{"name": "c", "image": "nginx", "memory": 64}])
     ecs.create_service(cluster="forced", serviceName="svc", taskDefinition="forced", desiredCount=1)
     (before,) = ecs.describe_services(cluster="forced", services=["svc"])["services"][0]["deployments"]
-    ecs.update_service(cluster="forced", service="svc", forceNewDeployment=True)
+    # As community.aws.ecs_service asks: the same task definition by family:revision, forced.
+    ecs.update_service(cluster="forced", service="svc", taskDefinition="forced:1", forceNewDeployment=True)
     after = ecs.describe_services(cluster="forced", services=["svc"])["services"][0]["deployments"]
     assert [d["status"] for d in after] == ["PRIMARY", "ACTIVE"], after
     assert after[0]["id"] != before["id"] and after[1]["id"] == before["id"]

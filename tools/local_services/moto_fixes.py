@@ -714,6 +714,7 @@ def ecs_force_new_deployment_keeps_the_old_deployment(pending):
         if current is not None and service.deployments:
             renamed = service.deployments[0]
             forced = _ecs_new_deployment(service)
+            forced["taskDefinition"] = self.describe_task_definition(service.task_definition).arn  # AWS: an ARN
             renamed.update(id=current["id"], createdAt=current["createdAt"], updatedAt=current["updatedAt"])
             service.deployments.insert(0, forced)
             service.deployments[1]["status"] = "ACTIVE"
@@ -754,9 +755,10 @@ def ecs_service_deployments_reach_steady_state(pending):
             service.task_definition = self.describe_task_definition(new_task).arn
         primary = service.deployments[0] if service.deployments else None
         if primary is not None and primary.get("taskDefinition") != service.task_definition:
-            primary["status"] = "ACTIVE"
+            for older in service.deployments:  # they stay until their tasks are replaced
+                older["status"] = "ACTIVE"
             deployment = _ecs_new_deployment(service)
-            service.deployments = [deployment, primary]
+            service.deployments = [deployment, *service.deployments]
             service.__dict__.setdefault("_fix_rollouts", {})[deployment["id"]] = time.monotonic()
         _ecs_settle(service)
         return service
@@ -1121,6 +1123,137 @@ def alarm_state_change_notifies_its_topics(pending):
     CloudWatchBackend.set_alarm_state = set_alarm_state
 
 
+# -- CloudWatch Logs --------------------------------------------------------------------
+
+
+@fix
+def logs_filter_log_events_by_stream_name_prefix(pending):
+    """AWS: FilterLogEvents with ``logStreamNamePrefix`` reads only the log streams whose names
+    start with it (no events when none does); with ``logStreamNames`` as well it is an
+    ``InvalidParameterException``. moto: ignores the prefix and reads every stream of the group.
+    Broke: the collection's log_events ``log_stream_name_prefix`` (``playbooks/logs.yml -e
+    stream_prefix=...`` showed the lines of every stream)."""
+    from moto.logs.exceptions import InvalidParameterException
+    from moto.logs.responses import LogsResponse
+
+    original = LogsResponse.filter_log_events
+
+    @functools.wraps(original)
+    def filter_log_events(self):
+        prefix = self._get_param("logStreamNamePrefix")
+        if not prefix:
+            return original(self)
+        if self._get_param("logStreamNames"):
+            raise InvalidParameterException(msg="Cannot specify both logStreamNames and logStreamNamePrefix.")
+        name = self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(name)
+        if group is None:
+            return original(self)  # moto's ResourceNotFoundException
+        streams = [stream for stream in group.streams if stream.startswith(prefix)]
+        if not streams:
+            return json.dumps({"events": [], "searchedLogStreams": []})
+        events, next_token, searched = self.logs_backend.filter_log_events(
+            name,
+            streams,
+            self._get_param("startTime"),
+            self._get_param("endTime"),
+            self._get_param("limit"),
+            self._get_param("nextToken"),
+            self._get_param("filterPattern"),
+            self._get_param("interleaved", False),
+        )
+        return json.dumps({"events": events, "nextToken": next_token, "searchedLogStreams": searched})
+
+    LogsResponse.filter_log_events = filter_log_events
+
+
+@fix
+def logs_filter_log_events_interleaves_streams(pending):
+    """AWS: FilterLogEvents returns the events of all the streams it reads interleaved, sorted by
+    timestamp, page after page; its ``interleaved`` parameter is ignored (deprecated since
+    2019, "assumed to be true"). moto: interleaves only with ``interleaved=true``, otherwise
+    returns one stream's events after the other's, so a page (``limit``) holds the first
+    stream's events and the last events are the last stream's, not the newest. Broke: the
+    collection's log_events ``keep: newest`` (``playbooks/logs.yml`` showed one task's lines as
+    the newest). Ties keep moto's order (AWS breaks them by ingestion time)."""
+    from moto.logs.models import LogGroup
+
+    original = LogGroup.filter_log_events
+
+    @functools.wraps(original)
+    def filter_log_events(self, name, streams, start_time, end_time, limit, next_token, pattern, interleaved):
+        return original(self, name, streams, start_time, end_time, limit, next_token, pattern, True)
+
+    LogGroup.filter_log_events = filter_log_events
+
+
+# A term of a text filter pattern: an optional ? (any of) or - (none of), then a "quoted phrase"
+# (\" inside) or a run of non-blank characters.
+_LOG_TERM = re.compile(r'([?-]?)("(?:[^"\\]|\\.)*"|\S+)')
+
+
+@functools.lru_cache(maxsize=256)
+def _log_text_pattern(pattern: str):
+    """``(regex or None, required, any_of, excluded)`` of a text filter pattern."""
+    text = pattern.strip()
+    if len(text) >= 2 and text.startswith("%") and text.endswith("%"):
+        from moto.logs.exceptions import InvalidParameterException
+
+        if "(" in text or ")" in text:  # AWS: "The () operator is not supported"
+            raise InvalidParameterException(msg=f"Invalid regex in filter pattern {pattern}: () is not supported")
+        try:
+            return re.compile(text[1:-1]), (), (), ()
+        except re.error as e:
+            raise InvalidParameterException(msg=f"Invalid regex in filter pattern {pattern}: {e}") from None
+    terms: dict[str, list[str]] = {"": [], "?": [], "-": []}
+    for sign, term in _LOG_TERM.findall(text):
+        if term.startswith('"') and term.endswith('"') and len(term) >= 2:
+            term = re.sub(r"\\(.)", r"\1", term[1:-1])
+        terms[sign].append(term)
+    return None, tuple(terms[""]), tuple(terms["?"]), tuple(terms["-"])
+
+
+@fix
+def logs_filter_patterns_match_text_terms(pending):
+    """AWS: a text filter pattern (FilterLogEvents, Live Tail) matches case-sensitively: every
+    plain term or ``"exact phrase"`` must appear (``ERROR Exception``), ``?term`` terms match
+    when any of them appears (``?ERROR ?WARNING``), ``-term`` excludes (``ERROR -health``), a
+    number is a term like any other (``404``), ``%regex%`` is a regular expression searched in
+    the message, and an empty pattern or ``" "`` matches every event. moto: a pattern whose
+    first character is neither a letter nor a quote (``?ERROR ?WARNING``, ``-health``, ``404``,
+    ``%...%``) matches every event, a ``-term`` after a term must appear, and a phrase among
+    other terms is not parsed. Broke: the collection's log_events ``filter_pattern``
+    (``playbooks/logs.yml -e pattern='?ERROR ?WARNING'`` showed every line). JSON (``{ $.x = 1
+    }``) and space-delimited (``[ip, ...]``) patterns keep moto's behaviour: every event."""
+    from moto.logs import models
+
+    stock = models.EventMessageFilter
+
+    class EventMessageFilter:
+        def __init__(self, pattern: str):
+            text = (pattern or "").strip()
+            self.stock = stock(pattern) if text.startswith(("{", "[")) else None
+            self.pattern = None if self.stock else _log_text_pattern(text)
+
+        def matches(self, message: str) -> bool:
+            if self.stock is not None:
+                return self.stock.matches(message)
+            regex, required, any_of, excluded = self.pattern
+            if regex is not None:
+                return regex.search(message) is not None
+
+            def has(term: str) -> bool:
+                return not term.strip() or term in message  # " " matches every event
+
+            return (
+                all(has(t) for t in required)
+                and not any(t.strip() and t in message for t in excluded)
+                and (not any_of or any(has(t) for t in any_of))
+            )
+
+    models.EventMessageFilter = EventMessageFilter
+
+
 # -- Backup (plans) ---------------------------------------------------------------------
 
 
@@ -1143,6 +1276,56 @@ def backup_update_plan(pending):
         return json.dumps(dict(plan.to_dict()))
 
     BackupResponse.update_backup_plan = update_backup_plan
+
+
+@fix
+def rds_describe_pending_maintenance_actions(pending):
+    """AWS: DescribePendingMaintenanceActions lists the pending maintenance actions of the
+    account's DB instances and clusters (none for a new instance), narrowed by
+    ``ResourceIdentifier`` (an ARN; an unknown one: ResourceNotFoundFault) and the
+    ``db-instance-id`` / ``db-cluster-id`` filters. moto: not implemented (500).
+    Broke: ajudadigital.openwebui.stack_status (playbooks/status.yml). The emulator never
+    schedules maintenance, so the list is always empty."""
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.responses import RDSResponse
+
+    def describe_pending_maintenance_actions(self):
+        identifier = self.params.get("ResourceIdentifier")
+        if identifier:
+            known = {i.arn for i in self.backend.databases.values()} | {c.arn for c in self.backend.clusters.values()}
+            if identifier not in known:
+                raise RDSClientError("ResourceNotFoundFault", f"Resource {identifier} not found.")
+        return ActionResult({"PendingMaintenanceActions": []})
+
+    RDSResponse.describe_pending_maintenance_actions = describe_pending_maintenance_actions
+
+
+@fix
+def backup_recovery_points(pending):
+    """AWS: ListRecoveryPointsByBackupVault lists a vault's recovery points (none until the
+    plan's first backup job); a vault that does not exist is AccessDeniedException (403),
+    as for DescribeBackupVault. moto: no route (404). Broke:
+    ajudadigital.openwebui.stack_status (playbooks/status.yml). The emulator runs no backup
+    job, so the list is always empty."""
+    from urllib.parse import unquote
+
+    from moto.backup import urls
+    from moto.backup.responses import BackupResponse
+    from moto.core.exceptions import JsonRESTError
+
+    # Routes are read when the server first builds the Backup app, after apply().
+    urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = urls.response.dispatch
+
+    def list_recovery_points_by_backup_vault(self):
+        name = unquote(self.path.split("?")[0].split("/backup-vaults/", 1)[1].split("/", 1)[0])
+        if name not in self.backup_backend.vaults:
+            error = JsonRESTError("AccessDeniedException", "Insufficient privileges to perform this action.")
+            error.code = 403
+            raise error
+        return json.dumps({"RecoveryPoints": []})
+
+    BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
 
 
 # -- IAM enforcement (LocalServices(enforce_iam=N), tests/functional/test_deployer_policy.py) --
