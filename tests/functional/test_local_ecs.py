@@ -391,7 +391,12 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
     assert any("failed container health checks" in r or "failed ELB health checks" in r for r in reasons), reasons
 
     # Scale out and back in: a task starts (and turns healthy), then one is drained and stopped.
-    ecs.update_service(cluster="local", service="web", desiredCount=3)
+    scaled = ecs.update_service(cluster="local", service="web", desiredCount=3)["service"]
+    # At once, as ECS answers: the PRIMARY deployment wants 3 while 2 run (a wait on
+    # runningCount == desiredCount must not end before the third task runs).
+    assert (scaled["deployments"][0]["desiredCount"], scaled["deployments"][0]["runningCount"]) == (3, 2)
+    now = service(aws, "web")["deployments"][0]
+    assert (now["desiredCount"], now["runningCount"]) == (3, 2)
     steady(aws, "web")
     assert wait_for(lambda: sorted(target_states(aws, target_group).values()) == ["healthy"] * 3, 30, "3 healthy")
     ecs.update_service(cluster="local", service="web", desiredCount=2)

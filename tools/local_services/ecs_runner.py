@@ -1043,6 +1043,8 @@ def install(tasks_dir: Path, endpoint: str) -> TaskRunner:
         service = update_service(self, service_properties)
         with runner.lock:  # moto sets runningCount to the new desired count; ECS counts tasks
             runner._count_tasks(service)
+            if service.deployments:  # the PRIMARY deployment wants the service's new count at once
+                service.deployments[0]["desiredCount"] = int(service.desired_count)
         return service
 
     @functools.wraps(health_for)
