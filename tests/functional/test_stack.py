@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 
 from tests.functional.test_secret_leak import collect_labels, find_leaks
 from tests.functional.test_served_stack import (
+    _serving_checker,
     first_admin_token,
     migration_tasks,
     pre_migration_snapshots,
@@ -199,22 +201,40 @@ def _read_the_chat_and_the_file(stack, written: dict) -> None:
     assert content.status_code == 200 and written["marker"] in content.text, content.text[:500]
 
 
-def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
-    """Seed 2's "deploy a new version": change the tag in the inventory, re-run site.yml.
+def test_rollout_yml_moves_to_a_new_image_while_the_old_tasks_serve(local_stack):
+    """Day 2's rollout (and seed 2's "deploy a new version"): ``playbooks/rollout.yml -e
+    ecs_service_image_tag=...`` runs the service layer only.
 
     The image's registry publishes every release under ``v<X.Y.Z>`` and ``<X.Y.Z>``: the new
     tag is another one local mode can run, so the new tasks start and turn healthy. The
     upgrade drill in one version: a chat and a file written before are there after the
-    snapshot, the migration task of the new revision and the rollout."""
+    snapshot, the migration task of the new revision and the rollout; ``/health`` through
+    the load balancer answers 200 throughout (the old tasks serve until the new are healthy)."""
     written = _write_a_chat_and_a_file(local_stack)
     ecs = local_stack.client("ecs")
     before = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
     old = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]
 
-    run = local_stack.playbook(
-        "site.yml", "-e", "ecs_service_image_tag=0.12.4", "-e", "ecs_service_migration_snapshots_kept=1"
+    stop, answers = threading.Event(), []
+    checker = threading.Thread(
+        target=_serving_checker, args=(urls(local_stack)[443], stack_tls(local_stack), stop, answers)
     )
+    checker.start()
+    try:
+        run = local_stack.playbook(
+            "playbooks/rollout.yml",
+            "-e",
+            "ecs_service_image_tag=0.12.4",
+            "-e",
+            "ecs_service_migration_snapshots_kept=1",
+            "-e",
+            "ecs_service_wait_delay=2",
+        )
+    finally:
+        stop.set()
+        checker.join(60)
     assert run.rc == 0, run.output[-3000:]
+    assert answers and set(answers) == {200}, f"a request failed during the rollout: {sorted(set(map(str, answers)))}"
     changed = changed_tasks(run.stdout)
     assert changed, "the new tag changed nothing"
     assert {role for role, _task in changed} == {"ajudadigital.openwebui.ecs_service"}, changed
@@ -222,6 +242,7 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
 
     after = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["taskDefinition"]
     new = ecs.describe_task_definition(taskDefinition=after)["taskDefinition"]
+    assert f"open-webui runs {after.split('/')[-1]} (ghcr.io/open-webui/open-webui:0.12.4)" in run.stdout
     # A new revision (test_served_stack.py's failed rollout of the same tag may have registered it).
     assert new["revision"] > old["revision"]
     (old_container,), (new_container,) = old["containerDefinitions"], new["containerDefinitions"]
@@ -241,6 +262,53 @@ def test_a_new_image_tag_rolls_out_and_nothing_else_changes(local_stack):
     assert {k: v for k, v in new_container.items() if k not in ignored} == {
         k: v for k, v in old_container.items() if k not in ignored
     }
+
+
+def test_rollback_yml_refuses_to_cross_a_migration_and_names_the_snapshot(local_stack):
+    """The rollout above migrated the database for the new image: the revision before it runs
+    the old image, which is not safe on the migrated schema. Refused before the service is
+    touched, naming the snapshot taken before that migration."""
+    before = _service(local_stack)
+    run = local_stack.playbook("playbooks/rollback.yml")
+    assert run.rc != 0, "a rollback across a migration was not refused"
+    snapshot = pre_migration_snapshots(local_stack)[-1]["DBSnapshotIdentifier"]
+    text = " ".join(ANSI.sub("", run.output).split())
+    assert "Refused:" in text and f"Restore the snapshot {snapshot}, taken before that migration" in text, text[-2000:]
+    after = _service(local_stack)
+    assert after["taskDefinition"] == before["taskDefinition"] and after["deployments"] == before["deployments"]
+
+
+def test_rollback_yml_returns_to_the_previous_revision_and_keeps_the_data(local_stack):
+    """A revision of the same image (another setting, no migration), then ``rollback.yml``:
+    the service runs the revision before it again, with no snapshot and no migration task,
+    and what was written is still there."""
+    written = _write_a_chat_and_a_file(local_stack)
+    ecs = local_stack.client("ecs")
+    first = _service(local_stack)["taskDefinition"]
+    snapshots, migrations = len(pre_migration_snapshots(local_stack)), len(migration_tasks(local_stack))
+    fast = ["-e", "ecs_service_image_tag=0.12.4", "-e", "ecs_service_wait_delay=2"]
+    run = local_stack.playbook(
+        "playbooks/rollout.yml", *fast, "-e", '{"ecs_service_extra_environment": {"ROLLBACK_DRILL": "1"}}'
+    )
+    assert run.rc == 0, run.output[-3000:]
+    second = _service(local_stack)["taskDefinition"]
+    assert second != first
+
+    run = local_stack.playbook("playbooks/rollback.yml", "-e", "ecs_service_wait_delay=2")
+    assert run.rc == 0, run.output[-3000:]
+    assert f"open-webui runs {first.split('/')[-1]} (ghcr.io/open-webui/open-webui:0.12.4) again" in " ".join(
+        ANSI.sub("", run.stdout).split()
+    )
+    now = _service(local_stack)
+    assert now["taskDefinition"] == first and now["deployments"][0]["rolloutState"] == "COMPLETED"
+    environment = ecs.describe_task_definition(taskDefinition=first)["taskDefinition"]["containerDefinitions"][0]
+    assert "ROLLBACK_DRILL" not in {v["name"] for v in environment["environment"]}
+    assert (len(pre_migration_snapshots(local_stack)), len(migration_tasks(local_stack))) == (snapshots, migrations)
+    _read_the_chat_and_the_file(local_stack, written)
+
+
+def _service(stack) -> dict:
+    return stack.client("ecs").describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
 
 
 def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack):
