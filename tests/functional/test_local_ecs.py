@@ -409,8 +409,12 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
     before = service_tasks(aws, "web")
     ecs.update_service(cluster="local", service="web", forceNewDeployment=True)
     steady(aws, "web")
-    replaced = wait_for(lambda: (lambda now: len(now) == 2 and not now & before and now)(service_tasks(aws, "web")), 60,
-                        "the forced deployment's tasks alone")  # fmt: skip
+
+    def replaced_alone():
+        now = service_tasks(aws, "web")
+        return len(now) == 2 and not now & before and now
+
+    replaced = wait_for(replaced_alone, 60, "the forced deployment's tasks alone")
     assert service(aws, "web")["taskDefinition"] == better and len(replaced) == 2
 
     ecs.delete_service(cluster="local", service="web", force=True)

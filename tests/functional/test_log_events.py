@@ -82,7 +82,7 @@ def test_the_last_minutes_of_every_stream_oldest_first_with_iso_times(ansible, a
 def test_a_longer_range_reaches_the_older_stream_and_an_end_time_cuts_the_newer(ansible, aws):
     assert len(read(ansible, aws, start_time="3h")["events"]) == 7
     result = read(ansible, aws, start_time="1d", end_time="150s")
-    assert [m for _, m in lines(result)] == [
+    assert [m for _stream, m in lines(result)] == [
         "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.",
         "INFO:     Started server process [7]",
         "INFO:     Started server process [8]",
@@ -90,14 +90,14 @@ def test_a_longer_range_reaches_the_older_stream_and_an_end_time_cuts_the_newer(
     ]
     assert abs(milliseconds(result["end_time"]) - (time.time() * 1000 - 150_000)) < 60_000
     start = iso(aws["now"] - 190_000)  # an ISO time
-    assert [m for _, m in lines(read(ansible, aws, start_time=start, end_time=iso(aws["now"] - 100_000)))] == [
+    assert [m for _stream, m in lines(read(ansible, aws, start_time=start, end_time=iso(aws["now"] - 100_000)))] == [
         "ERROR: database timeout",
         "WARNING: slow request",
     ]
 
 
 def test_a_filter_pattern_and_a_stream_prefix(ansible, aws):
-    assert [m for _, m in lines(read(ansible, aws, start_time="1h", filter_pattern="?ERROR ?WARNING"))] == [
+    assert [m for _stream, m in lines(read(ansible, aws, start_time="1h", filter_pattern="?ERROR ?WARNING"))] == [
         "ERROR: database timeout",
         "WARNING: slow request",
     ]
@@ -106,20 +106,20 @@ def test_a_filter_pattern_and_a_stream_prefix(ansible, aws):
     ]
     assert read(ansible, aws, start_time="1h", filter_pattern="nothing-like-this")["events"] == []
     only_b = read(ansible, aws, start_time="1d", log_stream_name_prefix="open-webui/open-webui/4e")
-    assert {stream for stream, _ in lines(only_b)} == {"4e5f6a7b"} and len(only_b["events"]) == 3
+    assert {stream for stream, _message in lines(only_b)} == {"4e5f6a7b"} and len(only_b["events"]) == 3
     migrate = read(ansible, aws, start_time="1d", log_stream_name_prefix="migrate/", filter_pattern="alembic")
     assert [e["log_stream_name"] for e in migrate["events"]] == [MIGRATE]
 
 
 def test_a_limit_keeps_the_newest_or_the_oldest_and_says_so(ansible, aws):
     newest = read(ansible, aws, start_time="10m", limit=2)
-    assert [m for _, m in lines(newest)] == [
+    assert [m for _stream, m in lines(newest)] == [
         'INFO:     10.0.1.5:40000 - "GET /health HTTP/1.1" 200 OK',
         'INFO:     10.0.2.5:40000 - "GET /api/config HTTP/1.1" 200 OK',
     ]
     assert newest["truncated"] is True
     oldest = read(ansible, aws, start_time="10m", limit=2, keep="oldest")
-    assert [m for _, m in lines(oldest)] == [
+    assert [m for _stream, m in lines(oldest)] == [
         "INFO:     Started server process [7]",
         "INFO:     Started server process [8]",
     ]

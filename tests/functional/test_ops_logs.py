@@ -72,13 +72,13 @@ def test_logs_show_the_banner_each_healthy_task_wrote_at_start(local_stack):
     rc, results, output = logs(local_stack, "since=1d", json.dumps({"pattern": f'"{BANNER}"'}))
     assert rc == 0, output[-3000:]
     lines = shown(results)
-    assert {message for _, _, message in lines} == {BANNER}
-    times = [stamp for stamp, _, _ in lines]
+    assert {message for _stamp, _task, message in lines} == {BANNER}
+    times = [stamp for stamp, _task, _message in lines]
     assert times == sorted(times), "not oldest first"
     for stamp in times:
         datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     healthy = healthy_task_ids(local_stack)
-    assert healthy and healthy <= {task for _, task, _ in lines}, (healthy, lines)
+    assert healthy and healthy <= {task for _stamp, task, _message in lines}, (healthy, lines)
     assert results[NONE].get("skipped") and results[LEFT_OUT].get("skipped")
 
 
@@ -87,16 +87,16 @@ def test_logs_of_one_task_by_its_stream_prefix(local_stack):
     rc, results, output = logs(local_stack, "since=1d", f"stream_prefix=open-webui/open-webui/{task}")
     assert rc == 0, output[-3000:]
     lines = shown(results)
-    assert {task_id for _, task_id, _ in lines} == {task}
-    assert any(message == BANNER for _, _, message in lines)
-    assert any(message.startswith("INFO:     Started server process [") for _, _, message in lines)
+    assert {task_id for _stamp, task_id, _message in lines} == {task}
+    assert any(message == BANNER for _stamp, _task, message in lines)
+    assert any(message.startswith("INFO:     Started server process [") for _stamp, _task, message in lines)
 
 
 def test_logs_limit_keeps_the_newest_line_and_says_older_ones_were_left_out(local_stack):
     """The migration task's last alembic step reaches 0.12.4's head; with limit=1 it is the one line shown."""
     rc, results, output = logs(local_stack, "since=1d", json.dumps({"pattern": '"Running upgrade"'}), "limit=1")
     assert rc == 0, output[-3000:]
-    ((_, task, message),) = shown(results)
+    ((_stamp, task, message),) = shown(results)
     assert re.search(r"Running upgrade \w+ -> 0bd252b206fb, ", message), message
     assert task not in healthy_task_ids(local_stack), "a migration task, not a service task"
     assert results[LEFT_OUT]["msg"].startswith("Older lines matched too: only the newest 1 are shown")

@@ -704,7 +704,7 @@ def ecs_force_new_deployment_keeps_the_old_deployment(pending):
     @functools.wraps(update)
     def update_service(self, service_properties):
         cluster = service_properties.get("cluster", "default")
-        name = str(service_properties.get("service", "")).split("/")[-1]
+        name = str(service_properties.get("service", "")).rsplit("/", maxsplit=1)[-1]
         current = None
         if service_properties.get("force_new_deployment"):
             with contextlib.suppress(Exception):
