@@ -10,6 +10,7 @@
   snake_case "views" of the same shape, a wanted value of ``None`` means "not managed",
   and the lists named as unordered compare as sets;
 * the URLs that Cognito derives from a pool id or a domain;
+* an app client's id from its name (names are not unique either);
 * the module object of a module that works inside a pool, and its exit with a diff.
 """
 
@@ -46,6 +47,29 @@ def pool_module(argument_spec):
         required_one_of=USER_POOL_REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
+
+
+def find_client_id(conn, module, pool_id, name):
+    """The ID of the one app client of the pool called ``name``, or None; fails when two share it
+    (AWS does not keep client names unique)."""
+    request = dict(UserPoolId=pool_id, MaxResults=60)
+    matches = []
+    try:
+        while True:
+            page = conn.list_user_pool_clients(aws_retry=True, **request)
+            matches.extend(c["ClientId"] for c in page.get("UserPoolClients", []) if c.get("ClientName") == name)
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg="Failed to list the app clients of user pool {0}".format(pool_id))
+    if len(matches) > 1:
+        module.fail_json(
+            msg="{0} app clients of user pool {1} are named {2!r}: {3}".format(
+                len(matches), pool_id, name, ", ".join(sorted(matches))
+            )
+        )
+    return matches[0] if matches else None
 
 
 def exit_with_diff(module, before, after, **result):

@@ -181,6 +181,14 @@ user_pool_id:
   returned: always
   type: str
   sample: us-east-1_AbCdEfGhI
+created:
+  description:
+    - Whether the client was (or in check mode would be) created by this run. With RV(replaced), the
+      runs whose RV(client_secret) is a new secret; after a rotation
+      (M(ajudadigital.openwebui.cognito_user_pool_client_secret)) RV(client_secret) may be the deleted one.
+  returned: always
+  type: bool
+  sample: false
 replaced:
   description:
     - Whether the client was (or in check mode would be) deleted and created again because
@@ -250,6 +258,7 @@ from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito imp
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import changed_keys
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import merge_view
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import missing_pool
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import find_client_id
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.cognito import resolve_user_pool_id
 
 # option name -> DescribeUserPoolClient / UpdateUserPoolClient key
@@ -370,26 +379,8 @@ def summary(client):
 
 def find_client(conn, module, pool_id, name):
     """DescribeUserPoolClient of the one client called ``name``, or None; fails when two share it."""
-    request = dict(UserPoolId=pool_id, MaxResults=60)
-    matches = []
-    try:
-        while True:
-            page = conn.list_user_pool_clients(aws_retry=True, **request)
-            matches.extend(c["ClientId"] for c in page.get("UserPoolClients", []) if c.get("ClientName") == name)
-            if not page.get("NextToken"):
-                break
-            request["NextToken"] = page["NextToken"]
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to list the app clients of user pool {0}".format(pool_id))
-    if len(matches) > 1:
-        module.fail_json(
-            msg="{0} app clients of user pool {1} are named {2!r}: {3}".format(
-                len(matches), pool_id, name, ", ".join(sorted(matches))
-            )
-        )
-    if not matches:
-        return None
-    return describe_client(conn, module, pool_id, matches[0])
+    client_id = find_client_id(conn, module, pool_id, name)
+    return None if client_id is None else describe_client(conn, module, pool_id, client_id)
 
 
 def describe_client(conn, module, pool_id, client_id):
@@ -417,12 +408,13 @@ def delete_client(conn, module, pool_id, client_id):
         module.fail_json_aws(e, msg="Failed to delete app client {0}".format(client_id))
 
 
-def exit_with(module, changed, pool_id, client, before, after, recreated=False):
+def exit_with(module, changed, pool_id, client, before, after, recreated=False, created=False):
     exit_with_diff(
         module,
         before,
         after,
         changed=changed,
+        created=created,
         client_id=(client or {}).get("ClientId", ""),
         client_secret=(client or {}).get("ClientSecret", ""),
         user_pool_id=pool_id or "",
@@ -439,10 +431,10 @@ def ensure_present(conn, module, params, pool_id):
     if client is None:
         after = merge_view({}, wanted)
         if module.check_mode:
-            exit_with(module, True, pool_id, None, {}, after)
+            exit_with(module, True, pool_id, None, {}, after, created=True)
         created = create_client(conn, module, pool_id, params)
         client = describe_client(conn, module, pool_id, created["ClientId"]) or created
-        exit_with(module, True, pool_id, client, {}, after)
+        exit_with(module, True, pool_id, client, {}, after, created=True)
 
     before = current_view(client)
     changes = changed_keys(before, wanted, LIST_FIELDS)
@@ -534,6 +526,7 @@ def main():
                 client_id="",
                 client_secret="",
                 user_pool_id="",
+                created=False,
                 replaced=False,
                 replaced_settings=[],
                 recreated=False,

@@ -157,6 +157,43 @@ tasks:
       revision: 7
       started_at: "2026-12-06T10:00:00+00:00"
       availability_zone: eu-west-1a
+stopped_tasks:
+  description:
+    - The service's recently stopped tasks (ECS keeps a stopped task for about an hour), newest first,
+      at most 10; with their reasons, for example the failed tasks of a rollout.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The task's ID (the last part of its ARN).
+      type: str
+    revision:
+      description: The revision of the task definition it ran.
+      type: int
+    stop_code:
+      description: C(TaskFailedToStart), C(EssentialContainerExited), C(ServiceSchedulerInitiated), ...
+      type: str
+    stopped_reason:
+      description: Why it stopped, as ECS says (for example C(ResourceInitializationError) ...).
+      type: str
+    stopped_at:
+      description: When it stopped (ISO 8601), empty when it has not yet.
+      type: str
+    containers:
+      description: Its containers' names, exit codes (null when none) and reasons.
+      type: list
+      elements: dict
+  sample:
+    - id: 9f8e7d6c5b4a
+      revision: 8
+      stop_code: TaskFailedToStart
+      stopped_reason: "ResourceInitializationError: unable to pull secrets or registry auth"
+      stopped_at: "2026-12-06T10:05:00+00:00"
+      containers:
+        - name: open-webui
+          exit_code: null
+          reason: ""
 deployments:
   description: The service's deployments, newest first.
   returned: always
@@ -413,6 +450,7 @@ from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging impo
 
 # DescribeTasks takes up to 100 tasks a call.
 MAX_TASKS = 100
+MAX_STOPPED = 10  # the newest stopped tasks returned
 # A task definition ARN ends with task-definition/<family>:<revision>.
 TASK_DEFINITION_ARN = re.compile(r":task-definition/(?P<family>[^:/]+):(?P<revision>\d+)$")
 # Recovery point statuses of a backup that can be restored.
@@ -547,6 +585,25 @@ def summarize_tasks(tasks):
             availability_zone=task.get("availabilityZone", ""),
         )
         for task in ordered
+    ]
+
+
+def summarize_stopped_tasks(tasks):
+    # Newest first: a task still stopping (no stoppedAt yet), then by when it stopped.
+    ordered = sorted(tasks or [], key=lambda t: (t.get("stoppedAt") is None, t.get("stoppedAt")), reverse=True)
+    return [
+        dict(
+            id=task.get("taskArn", "").rsplit("/", 1)[-1],
+            revision=revision_of(task.get("taskDefinitionArn"))[1],
+            stop_code=task.get("stopCode", ""),
+            stopped_reason=task.get("stoppedReason", ""),
+            stopped_at=iso(task.get("stoppedAt")),
+            containers=[
+                dict(name=c.get("name", ""), exit_code=c.get("exitCode"), reason=c.get("reason", ""))
+                for c in task.get("containers") or []
+            ],
+        )
+        for task in ordered[:MAX_STOPPED]
     ]
 
 
@@ -692,9 +749,9 @@ def read_service(module, ecs, cluster, name):
     return services[0] if services else {}
 
 
-def read_tasks(module, ecs, cluster, name):
+def read_tasks(module, ecs, cluster, name, desired_status="RUNNING"):
     try:
-        arns = paginate(ecs, "list_tasks", cluster=cluster, serviceName=name, desiredStatus="RUNNING").get(
+        arns = paginate(ecs, "list_tasks", cluster=cluster, serviceName=name, desiredStatus=desired_status).get(
             "taskArns", []
         )
         tasks = []
@@ -861,9 +918,11 @@ def main():
     ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
     raw_service = read_service(module, ecs, params["cluster"], params["service"])
     service = summarize_service(params["cluster"], params["service"], raw_service)
-    tasks, deployments, task_definitions = [], [], dict(current={}, previous={})
+    tasks, stopped_tasks, deployments, task_definitions = [], [], [], dict(current={}, previous={})
     if raw_service:
-        tasks = summarize_tasks(read_tasks(module, ecs, params["cluster"], params["service"]))
+        cluster, name = params["cluster"], params["service"]
+        tasks = summarize_tasks(read_tasks(module, ecs, cluster, name))
+        stopped_tasks = summarize_stopped_tasks(read_tasks(module, ecs, cluster, name, desired_status="STOPPED"))
         deployments = summarize_deployments(raw_service.get("deployments"))
         task_definitions = read_task_definitions(module, ecs, service["task_definition"])
 
@@ -888,6 +947,7 @@ def main():
         changed=False,
         service=service,
         tasks=tasks,
+        stopped_tasks=stopped_tasks,
         deployments=deployments,
         task_definitions=task_definitions,
         target_group=target_group,

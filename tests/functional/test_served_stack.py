@@ -9,6 +9,7 @@ serving, as in AWS.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import ssl
@@ -286,19 +287,25 @@ def _serving_checker(https: str, tls: ssl.SSLContext, stop: threading.Event, ans
 
 @pytest.mark.parametrize("broken", ["image", "secret"])
 def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(local_stack, broken):
-    """An image tag local mode cannot provide, or a secret that cannot be read: the new
-    revision's migration task cannot start, so the play fails before the service is touched,
-    naming the task's reason and the snapshot taken before it; the tasks that served before
-    serve throughout and afterwards."""
+    """The tasks that served before serve throughout and afterwards, and the play fails naming why:
+
+    * ``image``: a tag local mode cannot provide. The new revision's migration task cannot
+      start, so the play fails before the service is touched, naming the task's reason and
+      the snapshot taken before it.
+    * ``secret``: a new revision of the same image (another setting: no migration) whose
+      secret cannot be read. The service's new tasks cannot start; the circuit breaker rolls
+      the service back, and the play fails naming the stopped tasks' reason. The revision
+      that never served is deregistered."""
     ecs, secretsmanager = local_stack.client("ecs"), local_stack.client("secretsmanager")
     before = service(local_stack)["taskDefinition"]
     serving = {t["taskArn"] for t in running_tasks(local_stack)}
+    migrations = len(migration_tasks(local_stack))
     args = ["--tags", "ecs_service", "-e", "ecs_service_wait_delay=2"]
     secret = f"{LOCAL_STACK}/oauth-client-secret"
     if broken == "image":
         args += ["-e", "ecs_service_image_tag=v0.0.1"]
-    else:  # a new revision (another tag of the same release) whose secret cannot be read
-        args += ["-e", "ecs_service_image_tag=0.12.4"]
+    else:
+        args += ["-e", '{"ecs_service_extra_environment": {"BROKEN_SECRET_DRILL": "1"}}']
         secretsmanager.delete_secret(SecretId=secret, RecoveryWindowInDays=7)
     stop, answers = threading.Event(), []
     checker = threading.Thread(
@@ -314,13 +321,25 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
             secretsmanager.restore_secret(SecretId=secret)
     assert run.rc != 0, "a rollout that cannot start did not fail the deploy"
     expected = "CannotPullContainerError" if broken == "image" else "ResourceInitializationError"
-    assert "the database migration to ghcr.io/open-webui/open-webui:" in run.output, run.output[-3000:]
-    assert "failed, so the service was not updated (it still runs" in run.output, run.output[-3000:]
     assert expected in run.output, run.output[-3000:]
     current = service(local_stack)
-    assert current["taskDefinition"] == before and len(current["deployments"]) == 1, "the service was updated"
+    assert current["taskDefinition"] == before and len(current["deployments"]) == 1, "the service runs another revision"
     assert {t["taskArn"] for t in running_tasks(local_stack)} == serving, "the tasks that served were replaced"
     assert answers and set(answers) == {200}, f"a request failed during the rollout: {sorted(set(map(str, answers)))}"
+
+    if broken == "secret":
+        text = " ".join(run.output.split())
+        failed = re.search(r"the rollout of (\S+:\d+) failed", text)
+        assert failed, run.output[-3000:]
+        stopped = re.search(r"Stopped tasks of the new revision: ([\w-]+): ([^|]*)", text)
+        assert stopped and "ResourceInitializationError" in stopped[2], run.output[-3000:]
+        assert len(migration_tasks(local_stack)) == migrations, "the same image ran a migration"
+        revision = ecs.describe_task_definition(taskDefinition=failed[1])["taskDefinition"]
+        assert revision["status"] == "INACTIVE", "the revision that never served is still ACTIVE"
+        return
+
+    assert "the database migration to ghcr.io/open-webui/open-webui:" in run.output, run.output[-3000:]
+    assert "failed, so the service was not updated (it still runs" in run.output, run.output[-3000:]
     migration = migration_tasks(local_stack)[-1]
     assert migration["stopCode"] == "TaskFailedToStart" and expected in migration["stoppedReason"]
     assert migration["taskDefinitionArn"] != before
@@ -328,4 +347,4 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
     assert f"The snapshot {snapshot['DBSnapshotIdentifier']} holds the database as it was" in run.output
     old_image = ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]["containerDefinitions"][0]
     assert snapshot["Tags"]["FromImage"] == old_image["image"]
-    assert snapshot["Tags"]["ToImage"].endswith("v0.0.1" if broken == "image" else ":0.12.4")
+    assert snapshot["Tags"]["ToImage"].endswith("v0.0.1")

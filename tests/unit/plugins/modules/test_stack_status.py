@@ -157,6 +157,39 @@ def test_tasks_oldest_first_with_their_revision_and_health():
     ]
 
 
+def test_stopped_tasks_newest_first_with_reasons_and_at_most_ten():
+    failed = dict(
+        taskArn="arn:aws:ecs:r:1:task/stack/new",
+        taskDefinitionArn=TD + "app:8",
+        stopCode="TaskFailedToStart",
+        stoppedReason="ResourceInitializationError: unable to pull secrets",
+        stoppedAt=at(5),
+        containers=[dict(name="open-webui")],
+    )
+    drained = dict(
+        taskArn="arn:aws:ecs:r:1:task/stack/old",
+        taskDefinitionArn=TD + "app:7",
+        stopCode="ServiceSchedulerInitiated",
+        stoppedReason="Scaling activity initiated by (deployment ecs-svc/1)",
+        stoppedAt=at(2),
+        containers=[dict(name="open-webui", exitCode=0)],
+    )
+    stopping = dict(taskArn="arn:aws:ecs:r:1:task/stack/stopping", taskDefinitionArn=TD + "app:8")
+    stopped = stack_status.summarize_stopped_tasks([drained, stopping, failed])
+    assert [t["id"] for t in stopped] == ["stopping", "new", "old"]
+    assert stopped[1] == {
+        "id": "new",
+        "revision": 8,
+        "stop_code": "TaskFailedToStart",
+        "stopped_reason": "ResourceInitializationError: unable to pull secrets",
+        "stopped_at": "2026-12-06T10:05:00+00:00",
+        "containers": [{"name": "open-webui", "exit_code": None, "reason": ""}],
+    }
+    assert stopped[2]["containers"] == [{"name": "open-webui", "exit_code": 0, "reason": ""}]
+    many = [dict(drained, taskArn=f"arn:aws:ecs:r:1:task/stack/t{i}", stoppedAt=at(i)) for i in range(12)]
+    assert [t["id"] for t in stack_status.summarize_stopped_tasks(many)] == [f"t{i}" for i in range(11, 1, -1)]
+
+
 def test_targets_with_state_and_reason():
     targets = stack_status.summarize_targets(
         [

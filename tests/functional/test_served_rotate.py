@@ -1,0 +1,149 @@
+"""Day 2's rotate (``playbooks/rotate.yml``) on the session's deployed stack (xdist group
+``local_stack``), with the real Open WebUI running in the local ECS.
+
+Runs after the secret-leak test (file order: that test checks the deploy's own values) and
+before test_served_stack.py and test_stack.py.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import psycopg
+import pytest
+
+from tests.functional.conftest import LOCAL_STACK
+from tests.functional.test_secret_leak import find_leaks, sensitive_values, stack_secrets
+from tests.functional.test_served_stack import first_admin_token, running_tasks, service, stack_tls, urls
+from tests.functional.test_stack import changed_tasks
+
+pytestmark = pytest.mark.xdist_group("local_stack")
+APP_ROLE = "openwebui"  # inventories/local's database_app_user (the default)
+FAST = ("-e", "ecs_service_wait_delay=2")
+
+
+def secret(stack, name: str) -> str:
+    return stack.client("secretsmanager").get_secret_value(SecretId=f"{LOCAL_STACK}/{name}")["SecretString"]
+
+
+def versions(stack, name: str) -> int:
+    return len(stack.client("secretsmanager").describe_secret(SecretId=f"{LOCAL_STACK}/{name}")["VersionIdsToStages"])
+
+
+def database_url(stack) -> str:
+    return secret(stack, "database-url")  # the URL itself (the task definition reads the whole secret)
+
+
+def logins(url: str) -> tuple[str, str]:
+    """(session_user, current_user) of a connection with the URL."""
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        return conn.execute("SELECT session_user, current_user").fetchone()
+
+
+def cognito_client(stack) -> tuple[str, str]:
+    idp = stack.client("cognito-idp")
+    (pool,) = [p for p in idp.list_user_pools(MaxResults=60)["UserPools"] if p["Name"].startswith(LOCAL_STACK)]
+    (client,) = idp.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+    return pool["Id"], client["ClientId"]
+
+
+def session(https: str, tls, token: str) -> int:
+    """The status of the signed-in user's own record, with the token."""
+    return httpx.get(f"{https}/api/v1/auths/", headers={"Authorization": f"Bearer {token}"}, verify=tls).status_code
+
+
+def db_health_checker(https: str, tls, stop: threading.Event, answers: list) -> None:
+    """``/health/db`` through the front door every 0.5 s: the app answers it with a query."""
+    while not stop.is_set():
+        try:
+            answers.append(httpx.get(f"{https}/health/db", verify=tls, timeout=30).status_code)
+        except httpx.HTTPError as error:
+            answers.append(repr(error))
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("passwords", "rotate must name one or more of database, webui_secret_key, oauth_client_secret, redis_auth"),
+        ("redis_auth", "rotate=redis_auth: the cache of this stack has no AUTH token to rotate"),
+    ],
+)
+def test_rotate_yml_refuses_bad_input_before_any_change(local_stack, value, expected):
+    before = {name: versions(local_stack, name) for name in ("database-url", "database-app", "webui-secret-key")}
+    run = local_stack.playbook("playbooks/rotate.yml", "-e", f"rotate={value}")
+    assert run.rc != 0 and expected in " ".join(run.output.split()), run.output[-2000:]
+    assert {name: versions(local_stack, name) for name in before} == before
+
+
+def test_rotate_yml_rotates_three_secrets_with_no_downtime_and_prints_none(local_stack):
+    """rotate=database,webui_secret_key,oauth_client_secret at -vvv, once:
+
+    * the app answers ``/health/db`` (a query on the database) throughout: the running tasks
+      keep their login until new tasks with the new one are healthy;
+    * afterwards the old DATABASE_URL no longer logs in; the new one logs in as the app
+      role's clone, whose session acts as the app role;
+    * a session token signed with the old WEBUI_SECRET_KEY is refused, the administrator
+      signs in again;
+    * the Cognito app client holds only the new secret, the one Secrets Manager has;
+    * no old or new value appears in the output;
+    * site.yml then changes nothing in the layers that own the secrets."""
+    https, tls = urls(local_stack)[443], stack_tls(local_stack)
+    old_url, old_token = database_url(local_stack), first_admin_token(local_stack)
+    old_values = stack_secrets(local_stack.services)
+    old_oauth = secret(local_stack, "oauth-client-secret")
+    assert logins(old_url)[0] == APP_ROLE
+    tasks_before = {t["taskArn"] for t in running_tasks(local_stack)}
+
+    stop, answers = threading.Event(), []
+    checker = threading.Thread(target=db_health_checker, args=(https, tls, stop, answers))
+    checker.start()
+    try:
+        run = local_stack.playbook(
+            "playbooks/rotate.yml", "-vvv", "-e", "rotate=database,webui_secret_key,oauth_client_secret", *FAST
+        )
+    finally:
+        stop.set()
+        checker.join(60)
+    assert run.rc == 0, run.output[-4000:]
+    assert answers and set(answers) == {200}, f"a request failed during the rotation: {sorted(set(map(str, answers)))}"
+    assert "Rotating WEBUI_SECRET_KEY signs every user out" in run.stdout
+
+    # No value, old or new, in the output.
+    labels = {value: f"{name} (before)" for name, text in old_values.items() for value in sensitive_values(text)} | {
+        value: name for name, text in stack_secrets(local_stack.services).items() for value in sensitive_values(text)
+    }
+    assert find_leaks(labels, {"rotate -vvv": run.output}) == []
+
+    # The database: the old login no longer works; the new one acts as the app role.
+    new_url = database_url(local_stack)
+    assert new_url != old_url
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        logins(old_url)
+    assert logins(new_url) == (f"{APP_ROLE}_clone", APP_ROLE)
+    assert json.loads(secret(local_stack, "database-app"))["username"] == f"{APP_ROLE}_clone"
+
+    # The service runs only new tasks, as many as before.
+    after = running_tasks(local_stack)
+    assert len(after) == len(tasks_before) and not tasks_before & {t["taskArn"] for t in after}
+    assert service(local_stack)["deployments"][0]["rolloutState"] == "COMPLETED"
+
+    # WEBUI_SECRET_KEY: the old session token is refused; signing in again works.
+    assert session(https, tls, old_token) == 401
+    assert session(https, tls, first_admin_token(local_stack)) == 200
+
+    # The OAuth client secret: Cognito holds one secret, not the old one, and it is the stored one.
+    pool_id, client_id = cognito_client(local_stack)
+    idp = local_stack.client("cognito-idp")
+    (remaining,) = idp.list_user_pool_client_secrets(UserPoolId=pool_id, ClientId=client_id)["ClientSecrets"]
+    stored = secret(local_stack, "oauth-client-secret")
+    assert stored != old_oauth and remaining["ClientSecretId"]
+
+    # site.yml keeps what the rotation did.
+    rerun = local_stack.playbook("site.yml", "--tags", "security,database,auth", *FAST)
+    assert rerun.rc == 0, rerun.output[-3000:]
+    assert changed_tasks(rerun.stdout) == [], "site.yml undid a rotation"
+    assert database_url(local_stack) == new_url and secret(local_stack, "oauth-client-secret") == stored
