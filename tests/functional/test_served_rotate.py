@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import httpx
 import psycopg
@@ -17,7 +16,14 @@ import pytest
 
 from tests.functional.conftest import LOCAL_STACK
 from tests.functional.test_secret_leak import find_leaks, sensitive_values, stack_secrets
-from tests.functional.test_served_stack import first_admin_token, running_tasks, service, stack_tls, urls
+from tests.functional.test_served_stack import (
+    _serving_checker,
+    first_admin_token,
+    running_tasks,
+    service,
+    stack_tls,
+    urls,
+)
 from tests.functional.test_stack import changed_tasks
 
 pytestmark = pytest.mark.xdist_group("local_stack")
@@ -55,16 +61,6 @@ def session(https: str, tls, token: str) -> int:
     return httpx.get(f"{https}/api/v1/auths/", headers={"Authorization": f"Bearer {token}"}, verify=tls).status_code
 
 
-def db_health_checker(https: str, tls, stop: threading.Event, answers: list) -> None:
-    """``/health/db`` through the front door every 0.5 s: the app answers it with a query."""
-    while not stop.is_set():
-        try:
-            answers.append(httpx.get(f"{https}/health/db", verify=tls, timeout=30).status_code)
-        except httpx.HTTPError as error:
-            answers.append(repr(error))
-        time.sleep(0.5)
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -99,7 +95,8 @@ def test_rotate_yml_rotates_three_secrets_with_no_downtime_and_prints_none(local
     tasks_before = {t["taskArn"] for t in running_tasks(local_stack)}
 
     stop, answers = threading.Event(), []
-    checker = threading.Thread(target=db_health_checker, args=(https, tls, stop, answers))
+    # /health/db: the app answers it with a query on the database.
+    checker = threading.Thread(target=_serving_checker, args=(https, tls, stop, answers, "/health/db"))
     checker.start()
     try:
         run = local_stack.playbook(

@@ -276,10 +276,13 @@ def test_a_chat_event_from_one_task_reaches_a_client_of_the_other_through_redis(
         client.wait(10)
 
 
-def _serving_checker(https: str, tls: ssl.SSLContext, stop: threading.Event, answers: list) -> None:
+def _serving_checker(
+    https: str, tls: ssl.SSLContext, stop: threading.Event, answers: list, path: str = "/health"
+) -> None:
+    """Asks ``path`` through the front door every 0.5 s until ``stop``; each status (or error) in ``answers``."""
     while not stop.is_set():
         try:
-            answers.append(httpx.get(f"{https}/health", verify=tls, timeout=30).status_code)
+            answers.append(httpx.get(f"{https}{path}", verify=tls, timeout=30).status_code)
         except httpx.HTTPError as error:
             answers.append(repr(error))
         time.sleep(0.5)
