@@ -15,7 +15,7 @@ PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
 .PHONY: local test venv chromium lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench \
-	upgrade-drill
+	upgrade-drill matrix matrix-lock
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
@@ -98,6 +98,19 @@ upgrade-drill: venv
 	$(BIN)/python -m tools.openwebui_app build --previous
 	$(BIN)/python -m tools.openwebui_app build
 	$(BIN)/pytest tests/drill/test_upgrade_drill.py -v -s --durations=5
+
+# The rest of the supported range, on demand (not part of `make test`): ansible 13 (ansible-core
+# 2.20, Python 3.12) and ansible 14 (ansible-core 2.21, amazon.aws 11, Python 3.13), each in a
+# pinned virtualenv under .local/matrix/ (requirements/matrix-*.txt): sanity and units; on
+# ansible 14 also a full local deploy, a no-change re-run and verify.yml. Prints the time of each part.
+#   make matrix MATRIX=ansible14 MATRIX_PARTS=sanity,units    (one entry, some parts)
+# Python 3.12/3.13: PYTHON312=/path/to/python3.12, else python3.12 on the PATH, else pyenv's.
+matrix: venv
+	$(BIN)/python -m tools.matrix $(if $(MATRIX),--entry $(MATRIX),) $(if $(MATRIX_PARTS),--parts $(MATRIX_PARTS),)
+
+# Re-pin requirements/matrix-*.txt from requirements/matrix-*.in in scratch virtualenvs.
+matrix-lock: venv
+	$(BIN)/python -m tools.matrix lock
 
 # Re-pin requirements/dev.txt from requirements/dev.in in a scratch virtualenv.
 lock:

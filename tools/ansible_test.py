@@ -5,14 +5,16 @@ with the collections it depends on beside it, and bootstraps pip in its virtuale
 with a script it would download from the internet. This helper
 
 * copies the tracked and new (not ignored) files to
-  ``.local/ansible-test/ansible_collections/ajudadigital/openwebui``;
+  ``.local/ansible-test/ansible_collections/ajudadigital/openwebui`` (``--root DIR``: to
+  ``DIR/ansible_collections/...``, so that ``make matrix`` keeps a tree per entry);
 * links amazon.aws, community.aws, ... from the ``ansible`` package beside it;
 * provides the pip bootstrap script (``~/.ansible/test/cache/get_pip_<ver>.py``):
   ``ensurepip`` and then ``pip install`` from the package index;
-* runs ``ansible-test <command> --venv --python 3.11`` there.
+* runs ``ansible-test <command> --venv --python <X.Y>`` there, with the ansible-test and
+  the Python of the virtualenv it runs from (3.11 in ``.venv``).
 
-    python -m tools.ansible_test sanity [ansible-test args...]
-    python -m tools.ansible_test units [ansible-test args...]
+    python -m tools.ansible_test [--root DIR] sanity [ansible-test args...]
+    python -m tools.ansible_test [--root DIR] units [ansible-test args...]
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT = REPO / ".local" / "ansible-test"
-DEST = ROOT / "ansible_collections" / "ajudadigital" / "openwebui"
 DEPENDENCIES = ["amazon/aws", "community/aws", "community/crypto", "community/postgresql"]
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -64,33 +65,39 @@ def files() -> list[str]:
     return [f for f in out.split("\0") if f and (REPO / f).is_file()]
 
 
-def sync() -> None:
-    if DEST.exists():
-        shutil.rmtree(DEST)
+def sync(root: Path) -> Path:
+    """The collection's copy under ``root`` (returned), its dependencies linked beside it."""
+    dest = root / "ansible_collections" / "ajudadigital" / "openwebui"
+    if dest.exists():
+        shutil.rmtree(dest)
     for rel in files():
-        target = DEST / rel
+        target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, target)
     # ansible-test reads this tree as a git repository would be read: give it one
-    subprocess.run(["git", "init", "-q"], cwd=DEST, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=DEST, check=True)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
     import ansible_collections
 
     source = Path(next(iter(ansible_collections.__path__)))
     for dep in DEPENDENCIES:
-        link = ROOT / "ansible_collections" / dep
+        link = root / "ansible_collections" / dep
         link.parent.mkdir(parents=True, exist_ok=True)
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(source / dep)
+    return dest
 
 
 def main(argv: list[str]) -> int:
+    root = ROOT
+    if argv[:1] == ["--root"] and len(argv) > 1:
+        root, argv = Path(argv[1]).resolve(), argv[2:]
     if not argv or argv[0] not in ("sanity", "units"):
         print(__doc__, file=sys.stderr)
         return 2
     pip_bootstrap()
-    sync()
+    dest = sync(root)
     command, extra = argv[0], argv[1:]
     cmd = [str(Path(sys.executable).parent / "ansible-test"), command, "--venv", "--python", PYTHON, "--color", "no"]
     if command == "sanity":
@@ -99,7 +106,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
     print("+", " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=DEST, env=env)
+    return subprocess.call(cmd, cwd=dest, env=env)
 
 
 if __name__ == "__main__":

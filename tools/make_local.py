@@ -46,11 +46,12 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     }
 
 
-def run_playbook(env: dict, *args: str, title: str) -> tuple[int, str, float]:
+def run_playbook(env: dict, *args: str, title: str, bin_dir: Path | None = None) -> tuple[int, str, float]:
+    """``ansible-playbook`` of this virtualenv (or of ``bin_dir``): exit code, output, seconds."""
     print(f"\n==> {title}: ansible-playbook {' '.join(args)}", flush=True)
     start = time.monotonic()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ansible-playbook"), *args],
+        [str((bin_dir or Path(sys.executable).parent) / "ansible-playbook"), *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -52,7 +52,7 @@ EXAMPLES = r"""
 
 - name: Fail unless the group forces TLS
   ansible.builtin.assert:
-    that: tls.values['rds.force_ssl'] | default('') == '1'
+    that: tls.parameter_values['rds.force_ssl'] | default('') == '1'
 """
 
 RETURN = r"""
@@ -90,7 +90,7 @@ parameters:
       description: C(static) (needs a reboot) or C(dynamic).
       type: str
       sample: dynamic
-values:
+parameter_values:
   description: Name to value of the parameters that have a value.
   returned: always
   type: dict
@@ -144,7 +144,9 @@ def main():
     module.exit_json(
         changed=False,
         parameters=parameters,
-        values=dict((p["parameter_name"], p["parameter_value"]) for p in parameters if "parameter_value" in p),
+        parameter_values=dict(
+            (p["parameter_name"], p["parameter_value"]) for p in parameters if "parameter_value" in p
+        ),
         missing=sorted(wanted - set(p["parameter_name"] for p in parameters)),
     )
 

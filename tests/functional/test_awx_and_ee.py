@@ -156,5 +156,5 @@ def test_ansible_builder_creates_a_complete_context(tmp_path):
     assert {"amazon.aws", "community.aws"} <= {c["name"] for c in galaxy["collections"]}
     assert (build / "collections" / tarball.name).is_file()
     dockerfile = (context / "Dockerfile").read_text()
-    assert "ansible-core==2.19.14" in dockerfile
+    assert "ansible-core==2.21.5" in dockerfile
     assert "ansible-galaxy collection install --offline" in dockerfile

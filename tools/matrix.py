@@ -1,0 +1,314 @@
+"""`make matrix`: the collection on the supported ansible-core versions beyond the default.
+
+The default toolchain (``.venv``: ansible 12.3.0 = ansible-core 2.19, amazon.aws 10.1, on
+Python 3.11) runs every gate of ``make test``. This runs the rest of the supported range,
+each entry in a pinned virtualenv of its own under ``.local/matrix/<entry>/``:
+
+=========  ======  =======  ============  ==========  =============  =========================
+entry      Python  ansible  ansible-core  amazon.aws  community.aws  parts
+=========  ======  =======  ============  ==========  =============  =========================
+ansible13  3.12    13.8.0   2.20.10       10.3.2      10.1.1         venv, sanity, units
+ansible14  3.13    14.5.0   2.21.5        11.4.0      11.2.0         venv, sanity, units,
+                                                                     deploy, rerun, verify
+=========  ======  =======  ============  ==========  =============  =========================
+
+* venv (always): ``python3.X -m venv`` and ``pip install -r requirements/matrix-<entry>.txt``;
+  kept and reused while that file is unchanged;
+* sanity, units: ``python -m tools.ansible_test`` run by that virtualenv's Python (its
+  ansible-test, its collections, ``--venv --python 3.X``), on a copy of the tree of its own
+  (``.local/matrix/<entry>/ansible-test``);
+* deploy, rerun, verify (the newest entry): the local services (emulator running the real
+  Open WebUI as ECS tasks, PostgreSQL) from the default toolchain, this process; then
+  ``site.yml -i inventories/local`` with the entry's ``ansible-playbook`` (ansible and its
+  collections come from the entry), again, which must report ``changed=0``, and
+  ``playbooks/verify.yml`` (a rerun or verify asked alone deploys first).
+
+Every part runs even when one before it failed (not those needing a virtualenv that could
+not be made); the end prints the time of each part, also written to
+``.local/matrix/results.json``. Each part's output is in ``.local/matrix/<entry>/<part>.log``.
+
+Python 3.X is ``$PYTHON3X`` (``PYTHON312=/usr/bin/python3.12``), else ``python3.X`` on the
+PATH, else pyenv's newest 3.X.
+
+    python -m tools.matrix [--entry ansible14 ...] [--parts sanity,units ...]
+    python -m tools.matrix lock [--entry ...]   re-pin requirements/matrix-<entry>.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.local_services import REPO
+
+MATRIX_DIR = REPO / ".local" / "matrix"
+PIP = "pip==26.3"  # as the Makefile's `venv`
+PIP_NOISE = "is ignored: it is neither a file nor a directory"  # this machine's absent local indexes
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    python: str
+    parts: tuple[str, ...]
+
+    @property
+    def requirements(self) -> Path:
+        return REPO / "requirements" / f"matrix-{self.name}.txt"
+
+    @property
+    def requirements_in(self) -> Path:
+        return self.requirements.with_suffix(".in")
+
+    @property
+    def home(self) -> Path:
+        return MATRIX_DIR / self.name
+
+    @property
+    def venv(self) -> Path:
+        return self.home / "venv"
+
+    @property
+    def bin(self) -> Path:
+        return self.venv / "bin"
+
+
+MATRIX = (
+    Entry("ansible13", "3.12", ("sanity", "units")),
+    Entry("ansible14", "3.13", ("sanity", "units", "deploy", "rerun", "verify")),
+)
+PARTS = ("sanity", "units", "deploy", "rerun", "verify")
+
+
+@dataclass
+class Result:
+    entry: str
+    part: str
+    seconds: float
+    ok: bool
+    note: str = ""
+
+
+def python_for(version: str) -> str:
+    """An interpreter of Python ``version`` (``3.12``), or SystemExit saying how to get one."""
+    name, variable = f"python{version}", f"PYTHON{version.replace('.', '')}"
+    candidates = [os.environ.get(variable), shutil.which(name)]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(
+        (str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/{name}")),
+        key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parents[1].name)],
+        reverse=True,
+    )
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    raise SystemExit(
+        f"matrix: no Python {version} found (tried ${variable}, {name} on the PATH,"
+        f" {pyenv_root}/versions/{version}.*). Install one: `pyenv install {version}`, `uv python install"
+        f" {version}`, or your distribution's python{version} and python{version}-venv packages."
+    )
+
+
+def run(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = REPO) -> int:
+    """Run ``cmd``, its output both on stdout and in ``log`` (minus pip's noise here)."""
+    print("+", " ".join(cmd), flush=True)
+    with log.open("a", encoding="utf-8") as out:
+        out.write("+ " + " ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            if PIP_NOISE in line:
+                continue
+            sys.stdout.write(line)
+            out.write(line)
+        return proc.wait()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_venv(entry: Entry, log: Path) -> tuple[bool, str]:
+    """The entry's virtualenv from its pins; reused while the pins are unchanged."""
+    stamp = entry.venv / ".installed"
+    if stamp.is_file() and stamp.read_text().strip() == digest(entry.requirements):
+        return True, "reused"
+    python = python_for(entry.python)
+    shutil.rmtree(entry.venv, ignore_errors=True)
+    pip = [str(entry.bin / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    for cmd in (
+        [python, "-m", "venv", str(entry.venv)],
+        [*pip, "--upgrade", PIP],
+        [*pip, "-r", str(entry.requirements)],
+    ):
+        if run(cmd, log):
+            return False, "pip failed"
+    stamp.write_text(digest(entry.requirements) + "\n")
+    return True, f"created with {python}"
+
+
+def venv_env(entry: Entry) -> dict[str, str]:
+    """The environment of a command run by the entry's virtualenv."""
+    env = dict(os.environ)
+    env["VIRTUAL_ENV"] = str(entry.venv)
+    env["PATH"] = os.pathsep.join(
+        [str(entry.bin), *(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != REPO / ".venv" / "bin")]
+    )
+    return env
+
+
+def ansible_test(entry: Entry, command: str, log: Path) -> tuple[bool, str]:
+    cmd = [str(entry.bin / "python"), "-m", "tools.ansible_test", "--root", str(entry.home / "ansible-test"), command]
+    rc = run(cmd, log, env=venv_env(entry))
+    return rc == 0, "" if rc == 0 else f"exit {rc}"
+
+
+PLAYS = {
+    "deploy": ("site.yml", "deploy"),
+    "rerun": ("site.yml", "deploy again (must change nothing)"),
+    "verify": ("playbooks/verify.yml", "verify the wiring"),
+}
+
+
+def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[Result]:
+    """A full local deploy with the entry's ansible-playbook, a run that changes nothing, verify.yml."""
+    from tools.local_services import LocalServices, install_signal_handlers
+    from tools.local_services.postgres import DEFAULT_FLAVOUR
+    from tools.make_local import recap, run_playbook
+    from tools.openwebui_app import ensure_app_venv
+
+    results = []
+    ensure_app_venv()
+    services = LocalServices(entry.home / "run", postgres_flavour=DEFAULT_FLAVOUR, run_tasks=True)
+    install_signal_handlers(services)
+    start = time.monotonic()
+    services.start()
+    results.append(Result(entry.name, "services", time.monotonic() - start, True, str(services.state_dir)))
+    try:
+        env = dict(venv_env(entry), **services.env(), ANSIBLE_FORCE_COLOR="0")
+        env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".local" / "collections")
+        for part in ("deploy", *(p for p in ("rerun", "verify") if p in parts)):
+            playbook, title = PLAYS[part]
+            rc, out, seconds = run_playbook(
+                env, playbook, "-i", "inventories/local", title=f"{entry.name}: {title}", bin_dir=entry.bin
+            )
+            logs[part].write_text(out, encoding="utf-8")
+            counts = recap(out)
+            changed = sum(c["changed"] for c in counts.values())
+            ok = rc == 0 and bool(counts) and (part != "rerun" or changed == 0)
+            warnings = len(re.findall(r"^\[(?:DEPRECATION )?WARNING\]", out, re.M))
+            note = f"exit {rc}, changed={changed}, {warnings} warnings (log: {logs[part].relative_to(REPO)})"
+            results.append(Result(entry.name, part, seconds, ok, note))
+            if rc:
+                break
+    finally:
+        services.stop()
+    return results
+
+
+def lock(entry: Entry) -> int:
+    """Re-pin requirements/matrix-<entry>.txt from its .in in a scratch virtualenv."""
+    scratch = MATRIX_DIR / f"lock-{entry.name}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    python = python_for(entry.python)
+    log = MATRIX_DIR / f"lock-{entry.name}.log"
+    pip = [str(scratch / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    for cmd in (
+        [python, "-m", "venv", str(scratch)],
+        [*pip, "--upgrade", PIP],
+        [*pip, "-r", str(entry.requirements_in)],
+    ):
+        if run(cmd, log):
+            return 1
+    frozen = subprocess.run(
+        [str(scratch / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    header = (
+        f"# `make matrix`, entry {entry.name} (Python {entry.python}): every package pinned.\n"
+        f"# Generated by `make matrix-lock` from {entry.requirements_in.relative_to(REPO)}; do not edit.\n"
+    )
+    entry.requirements.write_text(header + frozen, encoding="utf-8")
+    shutil.rmtree(scratch)
+    print(f"wrote {entry.requirements.relative_to(REPO)}")
+    return 0
+
+
+def run_entry(entry: Entry, parts: tuple[str, ...]) -> list[Result]:
+    entry.home.mkdir(parents=True, exist_ok=True)
+    logs = {part: entry.home / f"{part}.log" for part in ("venv", *PARTS)}
+    for part in ("venv", *parts):
+        logs[part].unlink(missing_ok=True)
+    print(f"\n==> {entry.name}: virtualenv (Python {entry.python}, {entry.requirements.relative_to(REPO)})")
+    start = time.monotonic()
+    ok, note = make_venv(entry, logs["venv"])
+    results = [Result(entry.name, "venv", time.monotonic() - start, ok, note)]
+    if not ok:
+        return results
+    for command in ("sanity", "units"):
+        if command in parts:
+            print(f"\n==> {entry.name}: ansible-test {command}", flush=True)
+            start = time.monotonic()
+            ok, note = ansible_test(entry, command, logs[command])
+            results.append(Result(entry.name, command, time.monotonic() - start, ok, note))
+    if {"deploy", "rerun", "verify"} & set(parts):
+        results += deploy(entry, parts, logs)
+    return results
+
+
+def summary(results: list[Result]) -> str:
+    lines = [f"{'entry':<10}  {'part':<7}  {'time':>8}  result"]
+    for r in results:
+        minutes, seconds = divmod(round(r.seconds), 60)
+        status = "ok" if r.ok else "FAILED"
+        lines.append(f"{r.entry:<10}  {r.part:<7}  {minutes:>4}m{seconds:02d}s  {status}  {r.note}".rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", choices=("run", "lock"), default="run")
+    parser.add_argument("--entry", action="append", choices=[e.name for e in MATRIX], help="default: every entry")
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated, of: " + ", ".join(PARTS))
+    args = parser.parse_args(argv)
+    entries = [e for e in MATRIX if not args.entry or e.name in args.entry]
+    MATRIX_DIR.mkdir(parents=True, exist_ok=True)
+    if args.command == "lock":
+        return max(lock(e) for e in entries)
+    wanted = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+    unknown = set(wanted) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+
+    results: list[Result] = []
+    for entry in entries:
+        results += run_entry(entry, tuple(p for p in entry.parts if p in wanted))
+    (MATRIX_DIR / "results.json").write_text(
+        json.dumps([r.__dict__ for r in results], indent=2) + "\n", encoding="utf-8"
+    )
+    print("\n==> make matrix\n" + summary(results))
+    failed = [f"{r.entry} {r.part}" for r in results if not r.ok]
+    if failed:
+        print(f"make matrix: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
