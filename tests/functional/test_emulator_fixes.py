@@ -608,6 +608,36 @@ def test_rds_describe_pending_maintenance_actions(emulator):
         rds.describe_pending_maintenance_actions(ResourceIdentifier=arn.replace("fixes-maintenance", "fixes-none"))
 
 
+@covers("rds_restore_from_snapshot_applies_its_defaults")
+def test_rds_restore_from_snapshot_applies_its_defaults(emulator):
+    rds = client(emulator, "rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="fixes-restore-source", Engine="postgres", DBInstanceClass="db.t4g.micro",
+        MasterUsername="fixes", MasterUserPassword="fixes-password-1", AllocatedStorage=20, MultiAZ=True,
+        DeletionProtection=True, CopyTagsToSnapshot=True, EnableIAMDatabaseAuthentication=True,
+    )  # fmt: skip
+    rds.create_db_snapshot(DBInstanceIdentifier="fixes-restore-source", DBSnapshotIdentifier="fixes-restore-snap")
+    keys = ("MultiAZ", "DeletionProtection", "CopyTagsToSnapshot", "IAMDatabaseAuthenticationEnabled")
+    plain = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="fixes-restore-plain", DBSnapshotIdentifier="fixes-restore-snap"
+    )["DBInstance"]
+    assert {key: plain[key] for key in keys} == dict.fromkeys(keys, False)
+    asked = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="fixes-restore-asked", DBSnapshotIdentifier="fixes-restore-snap",
+        MultiAZ=True, DeletionProtection=True, CopyTagsToSnapshot=True, EnableIAMDatabaseAuthentication=True,
+    )["DBInstance"]  # fmt: skip
+    assert {key: asked[key] for key in keys} == dict.fromkeys(keys, True)
+    # An explicit false is honoured (moto dropped every false of the request).
+    refused = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="fixes-restore-refused", DBSnapshotIdentifier="fixes-restore-snap",
+        MultiAZ=False, DeletionProtection=False,
+    )["DBInstance"]  # fmt: skip
+    assert (refused["MultiAZ"], refused["DeletionProtection"]) == (False, False)
+    described = rds.describe_db_instances(DBInstanceIdentifier="fixes-restore-plain")["DBInstances"][0]
+    assert described["DeletionProtection"] is False
+    rds.delete_db_instance(DBInstanceIdentifier="fixes-restore-plain", SkipFinalSnapshot=True)
+
+
 @covers("backup_selections")
 def test_backup_selections(run, emulator):
     backup = client(emulator, "backup")
@@ -989,6 +1019,43 @@ def test_rds_instance_creating_then_available(slow_emulator):
         return db["DBInstanceStatus"], "Endpoint" in db
 
     _pending_then_ready(state, ("creating", False), ("available", True), born)
+
+
+@covers("rds_snapshot_needs_an_available_instance")
+def test_rds_snapshot_needs_an_available_instance(slow_emulator):
+    """Refused while the instance is ``stopped`` (always checked) and while it is ``creating``
+    (checked when the refused call came back within the pending time: a loaded machine may be
+    slower than that); taken once it is ``available``."""
+    from botocore.exceptions import ClientError
+
+    rds = client(slow_emulator, "rds")
+    born = time.monotonic()
+    rds.create_db_instance(
+        DBInstanceIdentifier="slow-snap-db", Engine="postgres", DBInstanceClass="db.t4g.micro", AllocatedStorage=20,
+        MasterUsername="owui", MasterUserPassword="not-a-secret-1",
+    )  # fmt: skip
+    try:
+        rds.create_db_snapshot(DBInstanceIdentifier="slow-snap-db", DBSnapshotIdentifier="slow-snap-early")
+        early = None
+    except ClientError as error:
+        early = error
+    if time.monotonic() - born < PENDING - 0.5:  # the call surely met the instance while creating
+        assert early is not None and "InvalidDBInstanceState" in str(early), "a creating instance was snapshotted"
+        assert "not currently in the available state" in str(early)
+        with pytest.raises(ClientError, match="DBSnapshotNotFound"):
+            rds.describe_db_snapshots(DBSnapshotIdentifier="slow-snap-early")
+
+    def state():
+        return rds.describe_db_instances(DBInstanceIdentifier="slow-snap-db")["DBInstances"][0]["DBInstanceStatus"]
+
+    deadline = time.monotonic() + PENDING + 10
+    while state() != "available" and time.monotonic() < deadline:
+        time.sleep(0.25)
+    snapshot = rds.create_db_snapshot(DBInstanceIdentifier="slow-snap-db", DBSnapshotIdentifier="slow-snap")
+    assert snapshot["DBSnapshot"]["Status"] == "available"
+    rds.stop_db_instance(DBInstanceIdentifier="slow-snap-db")
+    with pytest.raises(ClientError, match="InvalidDBInstanceState"):
+        rds.create_db_snapshot(DBInstanceIdentifier="slow-snap-db", DBSnapshotIdentifier="slow-snap-stopped")
 
 
 @covers("load_balancer_provisioning_then_active")

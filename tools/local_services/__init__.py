@@ -21,6 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from . import rds_servers
 from .cache_nodes import stop_leftovers
 from .ecs_runner import kill_leftovers
 from .postgres import DEFAULT_FLAVOUR, LocalPostgres, stop_pid
@@ -50,6 +51,7 @@ class LocalServices:
         with_postgres: bool = True,
         enforce_iam: int | None = None,
         run_tasks: bool = False,
+        rds_servers: bool = False,
     ):
         self.state_dir = Path(state_dir or state_dir_from_env()).resolve()
         self.postgres_flavour = postgres_flavour
@@ -62,6 +64,9 @@ class LocalServices:
         self.enforce_iam = enforce_iam
         # Run-tasks mode: the emulator's ECS starts a process per task (ecs_runner).
         self.run_tasks = run_tasks
+        # With run_tasks: every RDS postgres instance is a real PostgreSQL server (rds_servers).
+        # Off by default until local mode's inventory uses the instances' endpoints.
+        self.rds_servers = rds_servers and run_tasks
         self.emulator_proc: subprocess.Popen | None = None
         self.postgres: LocalPostgres | None = None
         self.state: dict = {}
@@ -104,6 +109,9 @@ class LocalServices:
             }
             if self.run_tasks:
                 self.state["tasks_dir"] = str(self.tasks_dir)
+            if self.rds_servers:
+                # The CA of the RDS instances' servers (rds_servers): sslrootcert for verify-full.
+                self.state["rds"] = {"ca_file": str(rds_servers.ca_file(self.state_dir))}
             if self.with_postgres:
                 self.postgres = LocalPostgres(self.state_dir, self.postgres_flavour)
                 info = self.postgres.start(timeout)
@@ -135,6 +143,8 @@ class LocalServices:
             cmd += ["--enforce-iam", str(self.enforce_iam)]
         if self.run_tasks:
             cmd += ["--tasks-dir", str(self.tasks_dir)]
+        if self.rds_servers:
+            cmd += ["--rds-servers"]
         self.emulator_proc = subprocess.Popen(
             cmd,
             cwd=REPO,
@@ -180,6 +190,7 @@ class LocalServices:
         if self.run_tasks:
             kill_leftovers(self.tasks_dir)
             stop_leftovers(self.state_dir)
+            rds_servers.stop_leftovers(self.state_dir)
         self.state_file.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalServices:
@@ -255,6 +266,7 @@ def stop_from_state(state_dir: Path) -> bool:
     if state.get("tasks_dir"):
         kill_leftovers(Path(state["tasks_dir"]))
         stop_leftovers(Path(state["tasks_dir"]).parent)
+        rds_servers.stop_leftovers(Path(state["tasks_dir"]).parent)
     state_file.unlink(missing_ok=True)
     return True
 

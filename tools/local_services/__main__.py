@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         if "postgres" in state:
             pg = state["postgres"]
             print(f"postgres     {pg['host']}:{pg['port']} ({pg['flavour']})")
+        if "rds" in state:
+            print(f"rds ca       {state['rds']['ca_file']}")
         return 0
 
     try:

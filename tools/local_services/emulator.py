@@ -18,7 +18,9 @@ Run as ``python -m tools.local_services.emulator --port N``. It
 * with ``--tasks-dir DIR`` (run-tasks mode), runs ECS tasks for real: a process per
   task, target health, deployments, the load balancers' listeners on local ports and the
   cache clusters as real Redis servers (``tools.local_services.ecs_runner``); their files
-  go to DIR;
+  go to DIR; with ``--rds-servers`` too, every RDS ``postgres`` instance is a real
+  PostgreSQL server whose snapshots hold its data (``tools.local_services.rds_servers``,
+  files in DIR's parent, the state directory);
 * listens on 127.0.0.1 only.
 """
 
@@ -143,6 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pending", default="", help="resource=seconds,... to hold in pending")
     parser.add_argument("--enforce-iam", type=int, default=None, metavar="N", help="enforce IAM after N requests")
     parser.add_argument("--tasks-dir", default=None, help="run ECS tasks for real; their files go here")
+    parser.add_argument(
+        "--rds-servers", action="store_true", help="with --tasks-dir: a real PostgreSQL server per RDS instance"
+    )
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)
     if args.enforce_iam is not None:  # read by moto.settings at import
@@ -154,15 +159,18 @@ def main(argv: list[str] | None = None) -> None:
     app = build_app(args.request_log, parse_pending(args.pending))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     if args.tasks_dir:
-        from . import ecs_runner
+        from . import ecs_runner, rds_servers
 
         ecs_runner.install(Path(args.tasks_dir), f"http://127.0.0.1:{args.port}")
+        if args.rds_servers:
+            rds_servers.install(Path(args.tasks_dir).resolve().parent)
 
     def _stop(signum, frame):
         if args.tasks_dir:
-            from . import ecs_runner
+            from . import ecs_runner, rds_servers
 
             ecs_runner.shutdown()
+            rds_servers.stop_all()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)

@@ -259,6 +259,66 @@ def rds_instance_creating_then_available(pending):
     DBInstance.endpoint = property(_get_endpoint)
 
 
+@fix
+def rds_snapshot_needs_an_available_instance(pending):
+    """AWS: CreateDBSnapshot needs the source instance in the ``available`` (or
+    ``storage-optimization``) state; otherwise InvalidDBInstanceState (400). moto: takes a
+    snapshot of an instance in any state (``creating``, ``stopped``). Matters in run-tasks
+    mode, where a snapshot copies the instance's data (rds_servers): an instance that is
+    still ``creating`` has no data to copy."""
+    from moto.rds.exceptions import RDSClientError
+    from moto.rds.responses import RDSResponse
+
+    original = RDSResponse.create_db_snapshot
+
+    @functools.wraps(original)
+    def create_db_snapshot(self):
+        identifier = self.params.get("DBInstanceIdentifier")
+        database = self.backend.databases.get(identifier) if identifier else None
+        if database is not None and database.status not in ("available", "storage-optimization"):
+            raise RDSClientError(
+                "InvalidDBInstanceState",
+                f"Cannot create a snapshot because the database instance {database.db_instance_identifier} "
+                "is not currently in the available state.",
+            )
+        return original(self)
+
+    RDSResponse.create_db_snapshot = create_db_snapshot
+
+
+# Settings that RestoreDBInstanceFromDBSnapshot does not take from the source: each is off
+# unless the request turns it on (the API reference's defaults).
+RDS_RESTORE_DEFAULTS = {
+    "multi_az": False,  # "By default, the new DB instance is created as a Single-AZ deployment"
+    "deletion_protection": False,  # "By default, deletion protection isn't enabled."
+    "enable_iam_database_authentication": False,  # "By default, mapping is disabled."
+    "copy_tags_to_snapshot": False,  # "tags aren't copied by default"
+}
+
+
+@fix
+def rds_restore_from_snapshot_applies_its_defaults(pending):
+    """AWS: RestoreDBInstanceFromDBSnapshot makes a Single-AZ instance without deletion
+    protection, IAM database authentication or CopyTagsToSnapshot unless the request asks
+    for them (``RDS_RESTORE_DEFAULTS``); an explicit ``false`` is honoured. moto: copies
+    them from the source instance, and drops every ``false`` of the request. Broke: a
+    restore of a prod instance (deletion protection, Multi-AZ) came back protected and
+    Multi-AZ even when the request said ``DeletionProtection=false``."""
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.restore_db_instance_from_db_snapshot
+
+    @functools.wraps(original)
+    def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
+        instance = original(self, from_snapshot_id, overrides)
+        for key, default in RDS_RESTORE_DEFAULTS.items():
+            value = overrides.get(key)
+            setattr(instance, key, default if value is None else str(value).lower() == "true")
+        return instance
+
+    RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
+
+
 def _rds_page(items: list, marker, max_records) -> tuple[list, str | None]:
     """AWS's Marker/MaxRecords paging (MaxRecords 20..100, default 100)."""
     from moto.rds.exceptions import InvalidParameterValue

@@ -121,16 +121,16 @@ class PostgresInfo:
         return asdict(self)
 
 
-def _write_tls(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for 127.0.0.1 / localhost that it signs (30 days)."""
+def new_ca(common_name: str, days: int = 30):
+    """A self-signed CA certificate (EC P-256) and its key, valid for ``days``."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openwebui local PostgreSQL CA")])
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     ca = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
@@ -138,35 +138,67 @@ def _write_tls(directory: Path) -> tuple[Path, Path, Path]:
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
+    return ca, ca_key
+
+
+def issue_server_certificate(ca, ca_key, address: str, dns_names: tuple[str, ...] = (), days: int = 30):
+    """A server certificate (and its key) for the IP ``address`` (and ``dns_names``), signed by ``ca``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
     key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.IPAddress(ipaddress.ip_address(address))] + [x509.DNSName(name) for name in dns_names]
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)]))
+        .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
-            critical=False,
-        )
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    paths = directory / "ca.crt", directory / "server.crt", directory / "server.key"
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(
+    return cert, key
+
+
+def write_certificate(path: Path, cert) -> Path:
+    from cryptography.hazmat.primitives import serialization
+
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def write_private_key(path: Path, key) -> Path:
+    """The key in PEM (PKCS#8, unencrypted), readable by its owner only."""
+    from cryptography.hazmat.primitives import serialization
+
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    paths[2].chmod(0o600)
-    return paths
+    return path
+
+
+def _write_tls(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1 / localhost that it signs (30 days)."""
+    ca, ca_key = new_ca("openwebui local PostgreSQL CA")
+    cert, key = issue_server_certificate(ca, ca_key, "127.0.0.1", ("localhost",))
+    return (
+        write_certificate(directory / "ca.crt", ca),
+        write_certificate(directory / "server.crt", cert),
+        write_private_key(directory / "server.key", key),
+    )
 
 
 def _private_install(source: Path, target: Path) -> Path:
@@ -378,7 +410,6 @@ class LocalPostgres:
     def _create_master_user(self) -> None:
         """What RDS does at instance creation: rds_superuser and the master user in it."""
         import psycopg
-        from psycopg import sql
 
         info = self.info
         with psycopg.connect(
@@ -392,18 +423,7 @@ class LocalPostgres:
             autocommit=True,
             connect_timeout=10,
         ) as conn:
-            conn.execute("CREATE ROLE rds_superuser NOLOGIN")
-            for role in RDS_SUPERUSER_GRANTS:
-                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
-                    conn.execute(sql.SQL("GRANT {} TO rds_superuser").format(sql.Identifier(role)))
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD {} IN ROLE rds_superuser").format(
-                    sql.Identifier(info.user), sql.Literal(info.password)
-                )
-            )
-            # The master user may create objects in the maintenance database, as on RDS.
-            conn.execute(sql.SQL("GRANT ALL ON DATABASE postgres TO {}").format(sql.Identifier(info.user)))
-            conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(info.user)))
+            create_rds_roles(conn, info.user, info.password)
             info.server_version = conn.execute("SHOW server_version").fetchone()[0]
             info.pgvector_version = conn.execute(
                 "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
@@ -438,6 +458,27 @@ class LocalPostgres:
                     proc.wait(timeout=1)
         if self.account is not None:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def create_rds_roles(conn, master_user: str, master_password: str) -> None:
+    """What RDS does at instance creation, on a superuser's autocommit connection to the
+    ``postgres`` database: ``rds_superuser`` (with RDS's predefined roles) and the master
+    user in it: ``LOGIN CREATEROLE CREATEDB``, not a superuser, allowed to create objects
+    in the ``postgres`` database."""
+    from psycopg import sql
+
+    conn.execute("CREATE ROLE rds_superuser NOLOGIN")
+    for role in RDS_SUPERUSER_GRANTS:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            conn.execute(sql.SQL("GRANT {} TO rds_superuser").format(sql.Identifier(role)))
+    conn.execute(
+        sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD {} IN ROLE rds_superuser").format(
+            sql.Identifier(master_user), sql.Literal(master_password)
+        )
+    )
+    # The master user may create objects in the maintenance database, as on RDS.
+    conn.execute(sql.SQL("GRANT ALL ON DATABASE postgres TO {}").format(sql.Identifier(master_user)))
+    conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(master_user)))
 
 
 def stop_pid(pid: int | None, timeout: float = 30) -> None:

@@ -13,7 +13,10 @@ can enter, so nothing reaches the server but through here). Like RDS:
   ``rds.force_ssl`` is 1;
 * a ``CancelRequest`` (sent in clear by libpq) is relayed as is.
 
-Run: ``python -m tools.local_services.tls_proxy --listen-port P --socket S --cert C --key K``.
+Run: ``python -m tools.local_services.tls_proxy --listen-port P --socket S --cert C --key K``
+(or ``--listen-fd N``: serve a listening socket that the parent bound and passed down, on any
+address; ``rds_servers`` binds each instance's address and port itself, so that a taken
+address fails in the parent, not in here).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import socket
 import ssl
 import struct
 
@@ -110,7 +114,11 @@ async def serve(args: argparse.Namespace) -> None:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(args.cert, args.key)
     proxy = Proxy(args.socket, context)
-    server = await asyncio.start_server(proxy.handle, "127.0.0.1", args.listen_port)
+    if args.listen_fd is not None:
+        listener = socket.socket(fileno=args.listen_fd)
+        server = await asyncio.start_server(proxy.handle, sock=listener)
+    else:
+        server = await asyncio.start_server(proxy.handle, "127.0.0.1", args.listen_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -121,7 +129,9 @@ async def serve(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listen-port", type=int, required=True)
+    listen = parser.add_mutually_exclusive_group(required=True)
+    listen.add_argument("--listen-port", type=int, help="listen on 127.0.0.1:PORT")
+    listen.add_argument("--listen-fd", type=int, help="serve this inherited listening socket")
     parser.add_argument("--socket", required=True, help="the server's Unix socket file (.s.PGSQL.<port>)")
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
