@@ -1,4 +1,4 @@
-"""Real PostgreSQL servers behind the emulator's RDS instances (run-tasks mode).
+"""Real PostgreSQL servers behind the emulator's RDS instances (run-tasks mode, with ``--rds-servers``).
 
 In AWS every RDS instance is a database server, a snapshot holds the instance's data at
 the moment it was taken, and a restore makes a new server from that data. Stock moto keeps
