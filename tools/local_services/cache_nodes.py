@@ -61,7 +61,7 @@ import threading
 import time
 from pathlib import Path
 
-from .util import pid_alive
+from .util import LoopbackAddresses, pid_alive
 
 START_TIMEOUT = 5.0  # seconds for a new server to answer PING
 STOP_TIMEOUT = 5.0  # seconds for a server to exit after SIGTERM, then SIGKILL
@@ -157,7 +157,7 @@ _LOCK = threading.RLock()
 _CONFIG: dict[str, Path] = {}
 _RUNNING: list[_NodeServer] = []  # every started, not yet stopped server
 _ORIGINALS: dict[str, object] = {}  # what install() replaced: for uninstall()
-_NEXT_HOST = [FIRST_HOST]
+_ADDRESSES = LoopbackAddresses(NETWORK, FIRST_HOST)
 
 
 def _answers_ping(address: str, port: int) -> bool:
@@ -171,17 +171,6 @@ def _listening(address: str, port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=0.5):
         return True
     return False
-
-
-def _next_address() -> str:
-    """The next loopback address of the node network; never the same twice in a process."""
-    while True:
-        number = _NEXT_HOST[0]
-        _NEXT_HOST[0] += 1
-        if number >= 256 * 255:
-            raise RuntimeError(f"no loopback addresses left in {NETWORK}.0.0/16")
-        if number % 256 not in (0, 255):
-            return f"{NETWORK}.{number // 256}.{number % 256}"
 
 
 def _node_servers(cluster) -> dict[str, _NodeServer]:
@@ -207,7 +196,7 @@ def _start_node(cluster, node_id: str) -> _NodeServer:
             flush=True,
         )
     for _attempt in range(50):
-        address = _next_address()
+        address = _ADDRESSES.next()
         if _listening(address, port):  # e.g. another emulator's node
             continue
         server = _NodeServer(cluster_id, node_id, address, port, run_dir)

@@ -138,7 +138,7 @@ from .postgres import (
     write_certificate,
     write_private_key,
 )
-from .util import free_port, pid_alive
+from .util import LoopbackAddresses, free_port, pid_alive
 
 FLAVOUR = "pgserver"  # PostgreSQL 16, the stack's engine version
 SERVER_MAJOR = "16"
@@ -574,7 +574,7 @@ _SEEDS: dict[int, tuple[object, _Blob | None]] = {}  # restored instance not ser
 _RESTORING: dict[tuple[int, str], _Blob | None] = {}  # (id(backend), instance id) during a restore call
 _SNAPSHOTS: dict[int, tuple[object, _Blob | None]] = {}  # id(snapshot) -> (snapshot, its data)
 _ORIGINALS: dict[str, object] = {}
-_NEXT_HOST = [FIRST_HOST]
+_ADDRESSES = LoopbackAddresses(NETWORK, FIRST_HOST)
 
 
 def _runtime() -> _Runtime:
@@ -582,16 +582,6 @@ def _runtime() -> _Runtime:
     if runtime is None:
         raise RuntimeError("rds_servers.install() was not called")
     return runtime
-
-
-def _next_address() -> str:
-    while True:
-        number = _NEXT_HOST[0]
-        _NEXT_HOST[0] += 1
-        if number >= 256 * 255:
-            raise RuntimeError(f"no loopback addresses left in {NETWORK}.0.0/16")
-        if number % 256 not in (0, 255):
-            return f"{NETWORK}.{number // 256}.{number % 256}"
 
 
 def _listen(address: str, port: int) -> socket.socket:
@@ -610,7 +600,7 @@ def _bind_new(instance_id: str, port: int) -> tuple[str, int, socket.socket]:
     """A fresh loopback address with ``port`` bound (see the module docstring)."""
     refused = 0
     for _attempt in range(FALLBACK_AFTER + 50):
-        address = _next_address()
+        address = _ADDRESSES.next()
         try:
             return address, port, _listen(address, port)
         except OSError as exc:

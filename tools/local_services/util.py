@@ -16,6 +16,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class LoopbackAddresses:
+    """Hands out the addresses of a /16 of the loopback network (``127.78`` -> ``127.78.0.2``,
+    ``127.78.0.3``, ...), each once in a process: a server of the emulator gets an address of
+    its own (Linux routes all of 127.0.0.0/8 to the loopback interface)."""
+
+    def __init__(self, network: str, first_host: int = 2):
+        self.network = network
+        self._next = first_host
+
+    def next(self) -> str:
+        while True:
+            number = self._next
+            self._next += 1
+            if number >= 256 * 255:
+                raise RuntimeError(f"no loopback addresses left in {self.network}.0.0/16")
+            if number % 256 not in (0, 255):
+                return f"{self.network}.{number // 256}.{number % 256}"
+
+
 def pid_alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie counts as gone)."""
     try:
