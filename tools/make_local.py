@@ -98,6 +98,7 @@ def front_door(state_dir: Path, load_balancer: str) -> dict[int, str]:
 
 
 ADMIN_EMAIL = "admin@example.com"  # inventories/local: auth_admin_email
+MASTER_USER = "openwebui_admin"  # the database role's database_master_username
 
 
 def serving_lines(state_dir: Path, load_balancer: str, domain: str) -> list[str]:
@@ -134,9 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         postgres_flavour=args.flavour,
         pending=os.environ.get("OPENWEBUI_LOCAL_PENDING", ""),
         run_tasks=True,
+        rds_servers=True,  # the RDS instance is a real PostgreSQL server: the one local mode uses
+        with_postgres=False,
     )
     install_signal_handlers(services)
-    print("==> starting the local services (AWS emulator running ECS tasks, PostgreSQL + pgvector)", flush=True)
+    print("==> starting the local services (AWS emulator: ECS runs the tasks, RDS runs PostgreSQL)", flush=True)
     services.start()
     try:
         env = dict(os.environ, **services.env(), ANSIBLE_FORCE_COLOR=os.environ.get("ANSIBLE_FORCE_COLOR", "1"))
@@ -174,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             print("\n==> the local services keep running; in a shell:")
             print("    " + "\n    ".join(_env_lines(services.state, services.state_dir)))
             print("    aws ec2 describe-vpcs   # aws CLI and boto3 use AWS_ENDPOINT_URL")
-            print("    psql                    # PG* variables point at the local PostgreSQL")
+            print(
+                f"    psql 'host=<endpoint address of the RDS instance> user={MASTER_USER} dbname=postgres'"
+                "   # the RDS master; its password is in <stack>/database-master"
+            )
             print("    stop them (and the app's tasks) with: make services-stop")
         return 0
     finally:

@@ -193,7 +193,9 @@ def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[
 
     results = []
     ensure_app_venv()
-    services = LocalServices(entry.home / "run", postgres_flavour=DEFAULT_FLAVOUR, run_tasks=True)
+    services = LocalServices(
+        entry.home / "run", postgres_flavour=DEFAULT_FLAVOUR, run_tasks=True, rds_servers=True, with_postgres=False
+    )
     install_signal_handlers(services)
     start = time.monotonic()
     services.start()

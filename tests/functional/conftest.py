@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -214,6 +215,24 @@ def first_admin(stack: DeployedStack) -> dict[str, str]:
     return {"name": "Administrator", "email": "admin@example.com", "password": secret["SecretString"]}
 
 
+def master_dsn(stack: DeployedStack, dbname: str = "postgres") -> str:
+    """A libpq DSN of the RDS instance's master user, as the database role stored it
+    (<stack>/database-master: the instance's endpoint), TLS checked against the emulator's RDS CA."""
+    master = json.loads(
+        stack.client("secretsmanager").get_secret_value(SecretId=f"{LOCAL_STACK}/database-master")["SecretString"]
+    )
+    return psycopg.conninfo.make_conninfo(
+        host=master["host"],
+        port=master["port"],
+        user=master["username"],
+        password=master["password"],
+        dbname=dbname,
+        sslmode="verify-full",
+        sslrootcert=stack.services.state["rds"]["ca_file"],
+        connect_timeout=10,
+    )
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory, ansible):
     """The whole stack, deployed once: what `make local` does, at ``-vvv`` (the secret-leak
@@ -227,7 +246,10 @@ def local_stack(tmp_path_factory, ansible):
     # Short pending states, as AWS has long ones: a role that does not wait for a resource
     # to be ready (RDS available, NAT gateway available, load balancer active, ECS rollout
     # steady, ElastiCache available) fails here.
-    services = LocalServices(root / "services", pending=STACK_PENDING, run_tasks=True)
+    # As make local: the RDS instance is a real PostgreSQL server (rds_servers), with its own data.
+    services = LocalServices(
+        root / "services", pending=STACK_PENDING, run_tasks=True, rds_servers=True, with_postgres=False
+    )
     services.start()
     try:
         password = token.token_urlsafe(12) + PASSWORD_SPECIALS + token.token_urlsafe(4)

@@ -586,11 +586,61 @@ def test_backup_describe_missing_vault_is_access_denied(run):
 def test_backup_recovery_points(emulator):
     from botocore.exceptions import ClientError
 
-    backup = client(emulator, "backup")
+    backup, rds = client(emulator, "backup"), client(emulator, "rds")
     backup.create_backup_vault(BackupVaultName="fixes-points")
     assert backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-points")["RecoveryPoints"] == []
     with pytest.raises(ClientError, match="AccessDeniedException"):
         backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-no-such-vault")
+
+    # An on-demand job of an RDS instance: its recovery point is a DB snapshot awsbackup:job-<id>.
+    instance = rds.create_db_instance(
+        DBInstanceIdentifier="fixes-backed-up", Engine="postgres", DBInstanceClass="db.t4g.micro",
+        MasterUsername="fixes", MasterUserPassword="fixes-password-1", AllocatedStorage=20,
+    )["DBInstance"]  # fmt: skip
+    role = "arn:aws:iam::123456789012:role/fixes-backup"
+    job = backup.start_backup_job(
+        BackupVaultName="fixes-points", ResourceArn=instance["DBInstanceArn"], IamRoleArn=role
+    )
+    point = job["RecoveryPointArn"]
+    assert point == f"arn:aws:rds:us-east-1:123456789012:snapshot:awsbackup:job-{job['BackupJobId'].lower()}"
+    described = backup.describe_backup_job(BackupJobId=job["BackupJobId"])
+    assert (described["State"], described["ResourceType"], described["RecoveryPointArn"]) == ("COMPLETED", "RDS", point)
+    (listed,) = backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-points")["RecoveryPoints"]
+    assert (listed["RecoveryPointArn"], listed["ResourceArn"], listed["Status"]) == (
+        point,
+        instance["DBInstanceArn"],
+        "COMPLETED",
+    )
+    (by_resource,) = backup.list_recovery_points_by_resource(ResourceArn=instance["DBInstanceArn"])["RecoveryPoints"]
+    assert by_resource["RecoveryPointArn"] == point
+    assert backup.describe_recovery_point(BackupVaultName="fixes-points", RecoveryPointArn=point)["ResourceName"] == (
+        "fixes-backed-up"
+    )
+    point_id = point.split(":snapshot:", 1)[1]  # listed with SnapshotType awsbackup only, as on AWS
+    (snapshot,) = rds.describe_db_snapshots(DBSnapshotIdentifier=point_id, SnapshotType="awsbackup")["DBSnapshots"]
+    assert (snapshot["SnapshotType"], snapshot["DBInstanceIdentifier"]) == ("awsbackup", "fixes-backed-up")
+    restored = rds.restore_db_instance_from_db_snapshot(
+        DBInstanceIdentifier="fixes-from-point", DBSnapshotIdentifier=point
+    )
+    assert restored["DBInstance"]["DBInstanceIdentifier"] == "fixes-from-point"
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.describe_backup_job(BackupJobId="00000000-0000-0000-0000-000000000000")
+    # The vault counts its points and cannot be deleted while it holds one.
+    (vault,) = [v for v in backup.list_backup_vaults()["BackupVaultList"] if v["BackupVaultName"] == "fixes-points"]
+    assert vault["NumberOfRecoveryPoints"] == 1
+    with pytest.raises(ClientError, match="InvalidRequestException"):
+        backup.delete_backup_vault(BackupVaultName="fixes-points")
+    backup.delete_recovery_point(BackupVaultName="fixes-points", RecoveryPointArn=point)
+    assert backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-points")["RecoveryPoints"] == []
+    assert rds.describe_db_snapshots(SnapshotType="awsbackup")["DBSnapshots"] == []
+    with pytest.raises(ClientError, match="InvalidParameterValueException"):
+        backup.start_backup_job(
+            BackupVaultName="fixes-points", IamRoleArn=role,
+            ResourceArn="arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-12345678",
+        )  # fmt: skip
+    for name in ("fixes-backed-up", "fixes-from-point"):
+        rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+    backup.delete_backup_vault(BackupVaultName="fixes-points")  # empty again
 
 
 @covers("rds_describe_pending_maintenance_actions")
@@ -606,6 +656,42 @@ def test_rds_describe_pending_maintenance_actions(emulator):
     assert rds.describe_pending_maintenance_actions(ResourceIdentifier=arn)["PendingMaintenanceActions"] == []
     with pytest.raises(ClientError, match="ResourceNotFoundFault"):
         rds.describe_pending_maintenance_actions(ResourceIdentifier=arn.replace("fixes-maintenance", "fixes-none"))
+
+
+@covers("rds_instances_have_their_own_resource_id")
+def test_rds_instances_have_their_own_resource_id(emulator):
+    rds = client(emulator, "rds")
+    common = {"Engine": "postgres", "DBInstanceClass": "db.t4g.micro", "AllocatedStorage": 20}
+    common |= {"MasterUsername": "fixes", "MasterUserPassword": "fixes-password-1"}
+    first = rds.create_db_instance(DBInstanceIdentifier="fixes-resource-a", **common)["DBInstance"]
+    second = rds.create_db_instance(DBInstanceIdentifier="fixes-resource-b", **common)["DBInstance"]
+    assert re.fullmatch(r"db-[A-Z0-9]{26}", first["DbiResourceId"]), first["DbiResourceId"]
+    assert first["DbiResourceId"] != second["DbiResourceId"]
+    rds.modify_db_instance(DBInstanceIdentifier="fixes-resource-a", NewDBInstanceIdentifier="fixes-resource-c",
+                           ApplyImmediately=True)  # fmt: skip
+    (renamed,) = rds.describe_db_instances(DBInstanceIdentifier="fixes-resource-c")["DBInstances"]
+    assert renamed["DbiResourceId"] == first["DbiResourceId"]
+    for name in ("fixes-resource-b", "fixes-resource-c"):
+        rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
+
+
+@covers("rds_automated_snapshots_follow_their_instance")
+def test_rds_automated_snapshots_follow_their_instance(emulator):
+    rds = client(emulator, "rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="fixes-auto-a", Engine="postgres", DBInstanceClass="db.t4g.micro",
+        MasterUsername="fixes", MasterUserPassword="fixes-password-1", AllocatedStorage=20, BackupRetentionPeriod=1,
+    )  # fmt: skip
+
+    def automated() -> list[str]:
+        snapshots = rds.describe_db_snapshots(SnapshotType="automated")["DBSnapshots"]
+        return [s["DBSnapshotIdentifier"] for s in snapshots if "fixes-auto" in s["DBSnapshotIdentifier"]]
+
+    assert automated(), "no automated snapshot to follow"
+    rds.modify_db_instance(DBInstanceIdentifier="fixes-auto-a", NewDBInstanceIdentifier="fixes-auto-b",
+                           ApplyImmediately=True)  # fmt: skip
+    rds.delete_db_instance(DBInstanceIdentifier="fixes-auto-b", SkipFinalSnapshot=True)
+    assert automated() == []
 
 
 @covers("rds_restore_from_snapshot_applies_its_defaults")

@@ -199,6 +199,26 @@ def test_reboot_stop_and_start_keep_the_data(aws):
     rds.delete_db_instance(DBInstanceIdentifier="cycle-db", SkipFinalSnapshot=True)
 
 
+def test_a_63_character_identifier_serves_and_a_rename_keeps_the_server(aws):
+    """RDS allows identifiers of 63 characters (the restore's <stack>-postgres-restore-<hash>):
+    the server's Unix socket must not live under a directory named after it (107 bytes at
+    most). A rename (the restore's swap) keeps the instance's server and data."""
+    rds = aws.client("rds")
+    name = "long-" + "x" * 50 + "-restore"
+    assert len(name) == 63
+    create(aws, name, "long-password-1")
+    instance = available(aws, name)
+    with connect(aws, instance, "long-password-1") as conn:
+        conn.execute("CREATE TABLE kept (n int)")
+        conn.execute("INSERT INTO kept VALUES (7)")
+    rds.modify_db_instance(DBInstanceIdentifier=name, NewDBInstanceIdentifier="renamed-db", ApplyImmediately=True)
+    renamed = available(aws, "renamed-db")
+    with connect(aws, renamed, "long-password-1") as conn:
+        assert conn.execute("SELECT n FROM kept").fetchall() == [(7,)]
+    rds.delete_db_instance(DBInstanceIdentifier="renamed-db", SkipFinalSnapshot=True)
+    assert not listening(renamed["Endpoint"])
+
+
 def _server_pids(state_dir) -> set[int]:
     """The PIDs (server and TLS proxy) that the emulator's records under ``state_dir`` name."""
     records = [json.loads(path.read_text()) for path in (state_dir / "rds" / "servers").glob("*.json")]

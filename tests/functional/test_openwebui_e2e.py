@@ -28,7 +28,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.functional.conftest import LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack, first_admin
+from tests.functional.conftest import LOCAL_STACK, PASSWORD_SPECIALS, DeployedStack, first_admin, master_dsn
 from tests.functional.openwebui_contract import (
     DEREGISTRATION_DELAY,
     LOCAL_OVERRIDES,
@@ -265,10 +265,7 @@ def deployment(tmp_path_factory, app_venv, local_stack):
     arn = task_definition_of_service(aws_env, CLUSTER, SERVICE)
     task_definition = aws_client(aws_env, "ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
     rendered = environment_from_task_definition(aws_env, arn, container=CONTAINER)
-    pg = local_stack.services.state["postgres"]
-    superuser_dsn = psycopg.conninfo.make_conninfo(
-        host=pg["host"], port=pg["port"], user=pg["user"], password=pg["password"], dbname=pg["database"]
-    )
+    superuser_dsn = master_dsn(local_stack)  # RDS's master user (rds_superuser), a member of the app role
     elasticache = aws_client(aws_env, "elasticache")
     (cluster,) = elasticache.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
     endpoint = cluster["CacheNodes"][0]["Endpoint"]
@@ -378,9 +375,12 @@ def test_task_definition_holds_the_contract_and_no_secret_value(deployment):
 def test_database_url_percent_encodes_the_password(deployment):
     """DATABASE_URL as the database role stored it: every URL-special character of the app
     role's password encoded, so that the URL logs in (Open WebUI's /health/db proves it too)."""
-    pg = deployment.stack.services.state["postgres"]
-    # As in prod, the stored URL asks for TLS (the local PostgreSQL takes nothing else).
-    url = database_url(APP_USER, deployment.stack.app_password, pg["host"], pg["port"], DB_NAME) + "?sslmode=require"
+    rds = aws_client(deployment.aws_env, "rds")
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=f"{LOCAL_STACK}-postgres")["DBInstances"]
+    endpoint = instance["Endpoint"]
+    # As in prod, the stored URL asks for TLS (RDS's server takes nothing else).
+    url = database_url(APP_USER, deployment.stack.app_password, endpoint["Address"], endpoint["Port"], DB_NAME)
+    url += "?sslmode=require"
     assert set(PASSWORD_SPECIALS) <= set(deployment.stack.app_password)
     # Compared as booleans: a failing assertion must not print the URLs (they hold the password).
     encoded_as_quote = deployment.rendered["DATABASE_URL"] == url

@@ -146,8 +146,8 @@ def collect_labels(services: LocalServices) -> dict[str, str]:
     """Every secret value of the stack (and its parts) -> the name to report instead of it."""
     secrets = stack_secrets(services)
     labels = {value: name for name, text in secrets.items() for value in sensitive_values(text)}
-    # The local PostgreSQL's superuser password stands in for the RDS master's: as secret.
-    labels[services.state["postgres"]["password"]] = "local PostgreSQL superuser"
+    if "postgres" in services.state:  # the one local PostgreSQL's login stands in for the RDS master's
+        labels[services.state["postgres"]["password"]] = "local PostgreSQL superuser"
     assert len(secrets) >= 4, f"too few secrets of the stack: {sorted(secrets)}"
     assert len(labels) >= 4, "too few secret values collected"
     for name in ("database-url", "webui-secret-key", "database-app", "oauth-client-secret", "webui-admin-password"):
@@ -165,11 +165,15 @@ def test_a_full_deploy_leaks_no_secret(local_stack):
     for index, run in enumerate(local_stack.runs):
         texts |= {f"ansible run {index} stdout": run.stdout, f"ansible run {index} stderr": run.stderr}
     assert "ESTABLISH LOCAL CONNECTION" in texts["ansible run 0 stdout"], "the deploy did not run at -vvv"
-    data_dir = services.state["postgres"]["data_dir"]
-    texts |= read_files(services.state_dir, skip={str(services.state_file), data_dir})
+    # The RDS instance's server (rds_servers): its log and files, not its data directory (nor
+    # the snapshots' copies of it), which hold the roles' SCRAM verifiers, never a password.
+    rds_home = services.state_dir / "rds"
+    run_root = rds_home / "run-root"
+    servers_root = Path(run_root.read_text(encoding="utf-8")) if run_root.exists() else rds_home / "run"
+    binary = {str(path) for path in servers_root.glob("instances/*/data")} | {str(servers_root / "pginstall")}
+    texts |= read_files(services.state_dir, skip={str(services.state_file), str(rds_home / "snapshots")})
     texts |= read_files(local_stack.ansible_tmp)
-    pg_root = Path(data_dir).parent
-    texts |= read_files(pg_root, skip={data_dir})
+    texts |= read_files(servers_root, skip=binary)
     texts |= read_files(REPO, skip=REPO_SKIP, newer_than_ns=local_stack.started_ns)
     assert str(services.request_log) in texts
     assert any(where.endswith("postgres.log") for where in texts), sorted(texts)

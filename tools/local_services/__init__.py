@@ -64,8 +64,9 @@ class LocalServices:
         self.enforce_iam = enforce_iam
         # Run-tasks mode: the emulator's ECS starts a process per task (ecs_runner).
         self.run_tasks = run_tasks
-        # With run_tasks: every RDS postgres instance is a real PostgreSQL server (rds_servers).
-        # Off by default until local mode's inventory uses the instances' endpoints.
+        # With run_tasks: every RDS postgres instance is a real PostgreSQL server (rds_servers);
+        # inventories/local then logs in at the instances' endpoints (make local, the local_stack
+        # fixture), else at the one local PostgreSQL (with_postgres).
         self.rds_servers = rds_servers and run_tasks
         self.emulator_proc: subprocess.Popen | None = None
         self.postgres: LocalPostgres | None = None

@@ -40,6 +40,8 @@ def _env_lines(state: dict, state_dir) -> list[str]:
             f"export PGPASSWORD={shlex.quote(pg['password'])}",
             f"export PGSSLMODE=verify-full PGSSLROOTCERT={shlex.quote(pg['ca_file'])}",
         ]
+    if "rds" in state:  # the RDS instances' servers (rds_servers): TLS checked against their CA
+        lines.append(f"export PGSSLMODE=verify-full PGSSLROOTCERT={shlex.quote(state['rds']['ca_file'])}")
     return lines
 
 

@@ -319,6 +319,54 @@ def rds_restore_from_snapshot_applies_its_defaults(pending):
     RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
 
 
+@fix
+def rds_instances_have_their_own_resource_id(pending):
+    """AWS: every DB instance gets its own ``DbiResourceId`` (``db-`` and 26 upper-case
+    letters and digits), which stays with it through renames and is never reused: it is how
+    a restored instance under an old name differs from the one it replaced. moto: every
+    instance has ``db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U``."""
+    import secrets
+    import string
+
+    from moto.rds.models import DBInstance
+
+    original = DBInstance.__init__
+    alphabet = string.ascii_uppercase + string.digits
+
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.dbi_resource_id = "db-" + "".join(secrets.choice(alphabet) for _unused in range(26))
+
+    DBInstance.__init__ = __init__
+
+
+@fix
+def rds_automated_snapshots_follow_their_instance(pending):
+    """AWS: an instance's automated backups belong to the instance (its ``DbiResourceId``),
+    through renames: DeleteDBInstance (``DeleteAutomatedBackups``, default true) deletes them
+    whatever name the instance had when they were taken. moto: matches them by the name the
+    instance had then, so a renamed instance leaves its automated snapshot behind. Broke: the
+    teardown after a restore (playbooks/restore.yml swaps names) left a snapshot of the stack."""
+    from moto.rds.models import RDSBackend
+
+    original = RDSBackend.delete_db_instance
+
+    @functools.wraps(original)
+    def delete_db_instance(self, db_instance_identifier, *args, **kwargs):
+        database = self.databases.get(db_instance_identifier)
+        resource_id = getattr(database, "dbi_resource_id", None)
+        instance = original(self, db_instance_identifier, *args, **kwargs)
+        keep = kwargs.get("delete_automated_backups", args[2] if len(args) > 2 else True) is False
+        if resource_id and not keep:
+            for name, snapshot in list(self.database_snapshots.items()):
+                if snapshot.snapshot_type == "automated" and snapshot.database.dbi_resource_id == resource_id:
+                    self.delete_db_snapshot(name)
+        return instance
+
+    RDSBackend.delete_db_instance = delete_db_instance
+
+
 def _rds_page(items: list, marker, max_records) -> tuple[list, str | None]:
     """AWS's Marker/MaxRecords paging (MaxRecords 20..100, default 100)."""
     from moto.rds.exceptions import InvalidParameterValue
@@ -1363,29 +1411,196 @@ def rds_describe_pending_maintenance_actions(pending):
 
 @fix
 def backup_recovery_points(pending):
-    """AWS: ListRecoveryPointsByBackupVault lists a vault's recovery points (none until the
-    plan's first backup job); a vault that does not exist is AccessDeniedException (403),
-    as for DescribeBackupVault. moto: no route (404). Broke:
-    ajudadigital.openwebui.stack_status (playbooks/status.yml). The emulator runs no backup
-    job, so the list is always empty."""
+    """AWS: an on-demand backup job (StartBackupJob) of a resource makes a recovery point in
+    the vault; DescribeBackupJob tells its state; ListRecoveryPointsByBackupVault and
+    ListRecoveryPointsByResource list the points (none until the first job);
+    DescribeRecoveryPoint describes one; DeleteRecoveryPoint deletes it (an RDS point: its
+    snapshot); the vault counts them (``NumberOfRecoveryPoints``), and DeleteBackupVault of a
+    vault that holds any is InvalidRequestException. The recovery point of an RDS instance is a DB
+    snapshot named ``awsbackup:job-<job id>`` (snapshot type ``awsbackup``) whose ARN is the
+    recovery point's ARN: RDS restores it as any snapshot (RestoreDBInstanceFromDBSnapshot;
+    DescribeDBSnapshots lists it with SnapshotType ``awsbackup`` only). A vault that does not exist is
+    AccessDeniedException (403), as for DescribeBackupVault; an unknown job or recovery point
+    is ResourceNotFoundException. moto: none of these (404). Broke:
+    ajudadigital.openwebui.stack_status (playbooks/status.yml), and a restore from an AWS
+    Backup recovery point (playbooks/restore.yml) could not be tested.
+
+    The emulator's jobs: an RDS instance's job completes in the request (its snapshot is
+    taken then: with rds_servers it holds the instance's data); any other resource type is
+    refused with InvalidParameterValueException naming the emulator (it keeps no copy of
+    EFS data yet). The plans' scheduled jobs do not run."""
+    import uuid as uuidlib
+    from datetime import UTC, datetime
     from urllib.parse import unquote
 
     from moto.backup import urls
+    from moto.backup.models import BackupBackend
     from moto.backup.responses import BackupResponse
     from moto.core.exceptions import JsonRESTError
+    from moto.rds.models import RDSBackend, rds_backends
 
     # Routes are read when the server first builds the Backup app, after apply().
     urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = urls.response.dispatch
+    urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<arn>[^/]+)$"] = urls.response.dispatch
+    urls.url_paths["{0}/backup-jobs$"] = urls.response.dispatch
+    urls.url_paths["{0}/backup-jobs/(?P<job>[^/]+)$"] = urls.response.dispatch
+    urls.url_paths["{0}/resources/(?P<arn>.+)/recovery-points/$"] = urls.response.dispatch
+
+    def error(code: str, message: str, status: int) -> JsonRESTError:
+        exc = JsonRESTError(code, message)
+        exc.code = status
+        return exc
+
+    def vault_of(response, name: str):
+        if name not in response.backup_backend.vaults:
+            raise error("AccessDeniedException", "Insufficient privileges to perform this action.", 403)
+        return response.backup_backend.vaults[name]
+
+    def state(response) -> dict:
+        return response.backup_backend.__dict__.setdefault("_fix_jobs", {"jobs": {}, "points": {}})
+
+    def path_part(response, after: str) -> str:
+        return unquote(response.path.split("?")[0].split(after, 1)[1].split("/", 1)[0])
+
+    def start_backup_job(self):
+        body = json.loads(self.body or "{}")
+        vault = vault_of(self, body.get("BackupVaultName", ""))
+        arn, role = body.get("ResourceArn", ""), body.get("IamRoleArn", "")
+        if not arn or not role:
+            raise error("MissingParameterValueException", "ResourceArn and IamRoleArn are required", 400)
+        parts = arn.split(":", 6)
+        if len(parts) < 7 or parts[2] != "rds" or parts[5] != "db":
+            raise error(
+                "InvalidParameterValueException",
+                f"the local emulator runs backup jobs of RDS DB instances only, not of {arn}",
+                400,
+            )
+        rds = rds_backends[self.current_account][self.region]
+        instance_id = parts[6]
+        if instance_id not in rds.databases:
+            raise error("InvalidParameterValueException", f"Resource {arn} does not exist", 400)
+        job_id = str(uuidlib.uuid4()).upper()
+        snapshot_id = f"awsbackup:job-{job_id.lower()}"
+        snapshot = rds.create_db_snapshot(instance_id, snapshot_id, snapshot_type="awsbackup")
+        now = datetime.now(UTC).timestamp()
+        point = {
+            "RecoveryPointArn": snapshot.db_snapshot_arn,
+            "BackupVaultName": vault.backup_vault_name,
+            "BackupVaultArn": vault.backup_vault_arn,
+            "ResourceArn": arn,
+            "ResourceType": "RDS",
+            "ResourceName": instance_id,
+            "IamRoleArn": role,
+            "Status": "COMPLETED",
+            "CreationDate": now,
+            "CompletionDate": now,
+            "EncryptionKeyArn": vault.encryption_key_arn,
+            "IsEncrypted": True,
+            "BackupSizeInBytes": 0,
+            "Lifecycle": body.get("Lifecycle") or {},
+        }
+        job = {
+            "BackupJobId": job_id,
+            "BackupVaultName": vault.backup_vault_name,
+            "BackupVaultArn": vault.backup_vault_arn,
+            "RecoveryPointArn": snapshot.db_snapshot_arn,
+            "ResourceArn": arn,
+            "ResourceType": "RDS",
+            "ResourceName": instance_id,
+            "IamRoleArn": role,
+            "State": "COMPLETED",
+            "PercentDone": "100.0",
+            "CreationDate": now,
+            "CompletionDate": now,
+            "BackupSizeInBytes": 0,
+        }
+        state(self)["jobs"][job_id] = job
+        state(self)["points"][snapshot.db_snapshot_arn] = point
+        vault.num_of_recovery_points += 1
+        return json.dumps(
+            {
+                "BackupJobId": job_id,
+                "RecoveryPointArn": snapshot.db_snapshot_arn,
+                "CreationDate": now,
+                "IsParent": False,
+            }
+        )
+
+    def describe_backup_job(self):
+        job = state(self)["jobs"].get(path_part(self, "/backup-jobs/"))
+        if job is None:
+            raise error("ResourceNotFoundException", "Backup job not found", 404)
+        return json.dumps(job)
 
     def list_recovery_points_by_backup_vault(self):
-        name = unquote(self.path.split("?")[0].split("/backup-vaults/", 1)[1].split("/", 1)[0])
-        if name not in self.backup_backend.vaults:
-            error = JsonRESTError("AccessDeniedException", "Insufficient privileges to perform this action.")
-            error.code = 403
-            raise error
-        return json.dumps({"RecoveryPoints": []})
+        vault = vault_of(self, path_part(self, "/backup-vaults/"))
+        points = [p for p in state(self)["points"].values() if p["BackupVaultName"] == vault.backup_vault_name]
+        return json.dumps({"RecoveryPoints": points})
 
+    def list_recovery_points_by_resource(self):
+        arn = unquote(self.path.split("?")[0].split("/resources/", 1)[1].rsplit("/recovery-points", 1)[0])
+        fields = ("RecoveryPointArn", "CreationDate", "Status", "EncryptionKeyArn", "BackupVaultName", "ResourceName")
+        points = [
+            {key: p[key] for key in fields} | {"BackupSizeBytes": p["BackupSizeInBytes"], "IsParent": False}
+            for p in state(self)["points"].values()
+            if p["ResourceArn"] == arn
+        ]
+        return json.dumps({"RecoveryPoints": points})
+
+    def describe_recovery_point(self):
+        vault = vault_of(self, path_part(self, "/backup-vaults/"))
+        arn = unquote(self.path.split("?")[0].split("/recovery-points/", 1)[1])
+        point = state(self)["points"].get(arn)
+        if point is None or point["BackupVaultName"] != vault.backup_vault_name:
+            raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
+        return json.dumps(point)
+
+    def delete_recovery_point(self):
+        vault = vault_of(self, path_part(self, "/backup-vaults/"))
+        arn = unquote(self.path.split("?")[0].split("/recovery-points/", 1)[1])
+        point = state(self)["points"].get(arn)
+        if point is None or point["BackupVaultName"] != vault.backup_vault_name:
+            raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
+        rds = rds_backends[self.current_account][self.region]
+        rds.delete_db_snapshot(arn.split(":snapshot:", 1)[1])
+        del state(self)["points"][arn]
+        vault.num_of_recovery_points -= 1
+        return "{}"
+
+    original_delete_vault = BackupBackend.delete_backup_vault
+
+    @functools.wraps(original_delete_vault)
+    def delete_backup_vault(self, backup_vault_name):
+        vault = self.vaults.get(backup_vault_name)
+        if vault is not None and vault.num_of_recovery_points > 0:
+            raise error(
+                "InvalidRequestException", "Backup vault cannot be deleted because it contains recovery points", 400
+            )
+        return original_delete_vault(self, backup_vault_name)
+
+    original_restore = RDSBackend.restore_db_instance_from_db_snapshot
+
+    @functools.wraps(original_restore)
+    def restore_db_instance_from_db_snapshot(self, from_snapshot_id, overrides):
+        # moto finds manual and automated snapshots only; RDS restores AWS Backup's too.
+        name = from_snapshot_id.split(":snapshot:", 1)[-1] if from_snapshot_id.startswith("arn:") else from_snapshot_id
+        snapshot = self.database_snapshots.get(name)
+        if snapshot is None or snapshot.snapshot_type != "awsbackup":
+            return original_restore(self, from_snapshot_id, overrides)
+        snapshot.snapshot_type = "manual"
+        try:
+            return original_restore(self, from_snapshot_id, overrides)
+        finally:
+            snapshot.snapshot_type = "awsbackup"
+
+    RDSBackend.restore_db_instance_from_db_snapshot = restore_db_instance_from_db_snapshot
+    BackupBackend.delete_backup_vault = delete_backup_vault
+    BackupResponse.delete_recovery_point = delete_recovery_point
+    BackupResponse.start_backup_job = start_backup_job
+    BackupResponse.describe_backup_job = describe_backup_job
     BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
+    BackupResponse.list_recovery_points_by_resource = list_recovery_points_by_resource
+    BackupResponse.describe_recovery_point = describe_recovery_point
 
 
 # -- Cognito ----------------------------------------------------------------------------

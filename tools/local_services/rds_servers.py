@@ -99,6 +99,8 @@ Differences from RDS:
   reaches the endpoint. IAM database authentication and Kerberos are not emulated.
 * No continuous backup: point-in-time restore gives the data of the moment of the call;
   moto takes no daily automated snapshots. Snapshots are ready at once (no ``creating``).
+* A rename (ModifyDBInstance's ``NewDBInstanceIdentifier``) keeps the instance's server,
+  data and address; on AWS the endpoint's host name follows the new identifier.
 * ModifyDBInstance's ``DBPortNumber`` is not applied (moto 5.2.5 ignores it too), nor a
   rotation of a managed master secret outside ModifyDBInstance. The master user's
   password is never rotated by itself.
@@ -297,7 +299,9 @@ class _Server:
         self.name = f"{instance_id}-{secrets.token_hex(3)}"
         self.dir = runtime.root / "instances" / self.name
         self.data_dir = self.dir / "data"
-        self.socket_dir = self.dir / "socket"
+        # Not below self.dir: a Unix socket's path has at most 107 bytes, and an instance
+        # identifier may have 63 characters (test_local_rds: a 63-character identifier serves).
+        self.socket_dir = runtime.root / "sockets" / secrets.token_hex(4)
         self.log_file = self.dir / "postgres.log"
         self.record = runtime.home / "servers" / f"{self.name}.json"
         self.backend_port = free_port()  # names the Unix socket; the server listens on no TCP port
@@ -325,6 +329,8 @@ class _Server:
         cert, key = issue_server_certificate(rt.ca, rt.ca_key, self.address)
         write_certificate(tls / "server.crt", cert)
         write_private_key(tls / "server.key", key)
+        (rt.root / "sockets").mkdir(exist_ok=True)
+        rt.chown(rt.root / "sockets")
         self.socket_dir.mkdir(mode=0o700)
         rt.chown(self.socket_dir)
         if seed is not None:
@@ -472,6 +478,7 @@ class _Server:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     def _write_record(self) -> None:
         record = {
