@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.functional.test_secret_leak import collect_labels, find_leaks
+from tests.functional.test_served_restore import chat_titles, write_a_chat
 from tests.functional.test_served_stack import (
     _serving_checker,
     first_admin_token,
@@ -28,6 +29,7 @@ from tools.make_local import ANSI
 # The tests on the session's deployed stack run on one xdist worker, in file order.
 pytestmark = pytest.mark.xdist_group("local_stack")
 STACK = "openwebui-local"
+FAST = ("-e", "ecs_service_wait_delay=2")  # the rollout waits poll every 2 s
 CLUSTER, SERVICE = STACK, "open-webui"
 TASK = re.compile(r"^TASK \[(?:(?P<role>[\w.]+) : )?(?P<name>[^\]]*)\]", re.M)
 
@@ -273,6 +275,34 @@ def test_rollback_yml_refuses_to_cross_a_migration_and_names_the_snapshot(local_
     assert after["taskDefinition"] == before["taskDefinition"] and after["deployments"] == before["deployments"]
 
 
+def _image_tag(stack) -> str:
+    """The tag of the image the service runs."""
+    arn = _service(stack)["taskDefinition"]
+    definition = stack.client("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    return definition["containerDefinitions"][0]["image"].rsplit(":", 1)[1]
+
+
+def test_rollback_yml_with_the_snapshot_restores_it_and_crosses_the_migration(local_stack):
+    """``-e restore_snapshot=<the snapshot the refusal named>``: the database is restored from
+    it (under the stack's instance name, the replaced instance kept: the teardown below
+    deletes it), then the service rolls back to the previous image, which serves what was
+    written before the migration; what was written after it is gone."""
+    snapshot = pre_migration_snapshots(local_stack)[-1]  # the one the refusal named
+    after_migration = f"After the migration {int(time.time())}"
+    write_a_chat(local_stack, after_migration)
+    before, name = _service(local_stack), snapshot["DBSnapshotIdentifier"]
+    run = local_stack.playbook("playbooks/rollback.yml", "-e", f"restore_snapshot={name}", *FAST)
+    assert run.rc == 0, run.output[-3000:]
+    assert f"on the database restored from {name}" in " ".join(ANSI.sub("", run.stdout).split())
+    assert find_leaks(collect_labels(local_stack.services), {"rollback": run.output}) == []
+    now = _service(local_stack)
+    assert now["taskDefinition"] != before["taskDefinition"] and now["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert _image_tag(local_stack) == snapshot["Tags"]["FromImage"].rsplit(":", 1)[1]
+    titles = chat_titles(local_stack)
+    assert any(title.startswith("Before the upgrade") for title in titles), sorted(titles)
+    assert after_migration not in titles
+
+
 def test_rollback_yml_returns_to_the_previous_revision_and_keeps_the_data(local_stack):
     """A revision of the same image (another setting, no migration), then ``rollback.yml``:
     the service runs the revision before it again, with no snapshot and no migration task,
@@ -281,7 +311,8 @@ def test_rollback_yml_returns_to_the_previous_revision_and_keeps_the_data(local_
     ecs = local_stack.client("ecs")
     first = _service(local_stack)["taskDefinition"]
     snapshots, migrations = len(pre_migration_snapshots(local_stack)), len(migration_tasks(local_stack))
-    fast = ["-e", "ecs_service_image_tag=0.12.4", "-e", "ecs_service_wait_delay=2"]
+    tag = _image_tag(local_stack)  # the image the rollback above left running
+    fast = ["-e", f"ecs_service_image_tag={tag}", "-e", "ecs_service_wait_delay=2"]
     run = local_stack.playbook(
         "playbooks/rollout.yml", *fast, "-e", '{"ecs_service_extra_environment": {"ROLLBACK_DRILL": "1"}}'
     )
@@ -291,11 +322,13 @@ def test_rollback_yml_returns_to_the_previous_revision_and_keeps_the_data(local_
 
     run = local_stack.playbook("playbooks/rollback.yml", "-e", "ecs_service_wait_delay=2")
     assert run.rc == 0, run.output[-3000:]
-    assert f"open-webui runs {first.split('/')[-1]} (ghcr.io/open-webui/open-webui:0.12.4) again" in " ".join(
+    assert f"open-webui runs {first.split('/')[-1]} (ghcr.io/open-webui/open-webui:{tag}) again" in " ".join(
         ANSI.sub("", run.stdout).split()
     )
     now = _service(local_stack)
     assert now["taskDefinition"] == first and now["deployments"][0]["rolloutState"] == "COMPLETED"
+    # The revision rolled back from is deregistered: never the previous one again.
+    assert ecs.describe_task_definition(taskDefinition=second)["taskDefinition"]["status"] == "INACTIVE"
     environment = ecs.describe_task_definition(taskDefinition=first)["taskDefinition"]["containerDefinitions"][0]
     assert "ROLLBACK_DRILL" not in {v["name"] for v in environment["environment"]}
     assert (len(pre_migration_snapshots(local_stack)), len(migration_tasks(local_stack))) == (snapshots, migrations)
@@ -318,7 +351,7 @@ def test_a_pgvector_upgrade_restarts_the_tasks_on_the_same_revision(local_stack)
         return svc, set(ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"])
 
     before, tasks_before = current()
-    same = ["-e", "ecs_service_image_tag=0.12.4"]  # the image the rollout test left running
+    same = ["-e", f"ecs_service_image_tag={_image_tag(local_stack)}"]  # the image the rollback tests left running
     run = local_stack.playbook(
         "site.yml",
         "--tags",
