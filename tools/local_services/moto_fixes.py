@@ -1547,20 +1547,21 @@ def backup_recovery_points(pending):
         ]
         return json.dumps({"RecoveryPoints": points})
 
-    def describe_recovery_point(self):
-        vault = vault_of(self, path_part(self, "/backup-vaults/"))
-        arn = unquote(self.path.split("?")[0].split("/recovery-points/", 1)[1])
-        point = state(self)["points"].get(arn)
+    def point_in_path(response):
+        """(vault, ARN) of /backup-vaults/<name>/recovery-points/<arn>; the point must be in the vault."""
+        vault = vault_of(response, path_part(response, "/backup-vaults/"))
+        arn = unquote(response.path.split("?")[0].split("/recovery-points/", 1)[1])
+        point = state(response)["points"].get(arn)
         if point is None or point["BackupVaultName"] != vault.backup_vault_name:
             raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
-        return json.dumps(point)
+        return vault, arn
+
+    def describe_recovery_point(self):
+        _vault, arn = point_in_path(self)
+        return json.dumps(state(self)["points"][arn])
 
     def delete_recovery_point(self):
-        vault = vault_of(self, path_part(self, "/backup-vaults/"))
-        arn = unquote(self.path.split("?")[0].split("/recovery-points/", 1)[1])
-        point = state(self)["points"].get(arn)
-        if point is None or point["BackupVaultName"] != vault.backup_vault_name:
-            raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
+        vault, arn = point_in_path(self)
         rds = rds_backends[self.current_account][self.region]
         rds.delete_db_snapshot(arn.split(":snapshot:", 1)[1])
         del state(self)["points"][arn]
