@@ -83,6 +83,11 @@ CASES = [
     Case("domain-is-a-url", {"openwebui_domain": "https://chat.example.org/"}, ["openwebui_domain"]),
     # --- service and cache ---
     Case(
+        "container-health-check-every-second",
+        {"ecs_service_container_health_check_interval": 1},
+        ["ecs_service_container_health_check_interval"],
+    ),
+    Case(
         "two-tasks-without-cache",
         {"ecs_service_desired_count": 2, "cache_enabled": False},
         ["ecs_service_desired_count", "cache_enabled"],
