@@ -636,11 +636,83 @@ def test_backup_recovery_points(emulator):
     with pytest.raises(ClientError, match="InvalidParameterValueException"):
         backup.start_backup_job(
             BackupVaultName="fixes-points", IamRoleArn=role,
-            ResourceArn="arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-12345678",
+            ResourceArn="arn:aws:dynamodb:us-east-1:123456789012:table/fixes-not-backed-up",
         )  # fmt: skip
     for name in ("fixes-backed-up", "fixes-from-point"):
         rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
     backup.delete_backup_vault(BackupVaultName="fixes-points")  # empty again
+
+
+@pytest.fixture(scope="module")
+def tasks_emulator(tmp_path_factory):
+    """An emulator in run-tasks mode: its EFS file systems keep their files in folders."""
+    services = LocalServices(tmp_path_factory.mktemp("tasks-emulator"), with_postgres=False, run_tasks=True)
+    services.start()
+    yield services
+    services.stop()
+
+
+@covers("backup_efs_recovery_points_and_restore_jobs")
+def test_backup_efs_recovery_points_and_restore_jobs(tasks_emulator):
+    from botocore.exceptions import ClientError
+
+    backup, efs = client(tasks_emulator, "backup"), client(tasks_emulator, "efs")
+    backup.create_backup_vault(BackupVaultName="fixes-efs")
+    fs = efs.create_file_system(CreationToken="fixes-efs", Encrypted=True)
+    files = tasks_emulator.tasks_dir.parent / "efs" / fs["FileSystemId"]  # what its tasks mount
+    (files / "app").mkdir(parents=True)
+    (files / "app" / "kept.txt").write_text("before the backup")
+    role = "arn:aws:iam::123456789012:role/fixes-backup"
+
+    job = backup.start_backup_job(BackupVaultName="fixes-efs", ResourceArn=fs["FileSystemArn"], IamRoleArn=role)
+    point = job["RecoveryPointArn"]
+    assert re.fullmatch(r"arn:aws:backup:us-east-1:123456789012:recovery-point:[0-9A-F-]{36}", point), point
+    described = backup.describe_backup_job(BackupJobId=job["BackupJobId"])
+    assert (described["State"], described["ResourceType"]) == ("COMPLETED", "EFS")
+    (by_resource,) = backup.list_recovery_points_by_resource(ResourceArn=fs["FileSystemArn"])["RecoveryPoints"]
+    assert by_resource["RecoveryPointArn"] == point
+    (files / "app" / "kept.txt").write_text("after the backup")
+    (files / "app" / "new.txt").write_text("after the backup")
+
+    # Into the same file system: a new directory off its root; nothing is overwritten.
+    metadata = {"file-system-id": fs["FileSystemId"], "newFileSystem": "false"}
+    first = backup.start_restore_job(RecoveryPointArn=point, IamRoleArn=role, Metadata=metadata, IdempotencyToken="t-1")
+    restore = backup.describe_restore_job(RestoreJobId=first["RestoreJobId"])
+    assert (restore["Status"], restore["ResourceType"], restore["CreatedResourceArn"]) == (
+        "COMPLETED",
+        "EFS",
+        fs["FileSystemArn"],
+    )
+    (restored,) = files.glob("aws-backup-restore_*")
+    assert re.fullmatch(r"aws-backup-restore_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{9}Z", restored.name)
+    assert (restored / "app" / "kept.txt").read_text() == "before the backup"
+    assert not (restored / "app" / "new.txt").exists()
+    assert (files / "app" / "kept.txt").read_text() == "after the backup"
+    # The same token: the same job, nothing restored again.
+    again = backup.start_restore_job(RecoveryPointArn=point, IamRoleArn=role, Metadata=metadata, IdempotencyToken="t-1")
+    assert again["RestoreJobId"] == first["RestoreJobId"] and len(list(files.glob("aws-backup-restore_*"))) == 1
+
+    # Into a new file system.
+    fresh = {"file-system-id": fs["FileSystemId"], "newFileSystem": "true", "CreationToken": "fixes-efs-new"}
+    created = backup.describe_restore_job(
+        RestoreJobId=backup.start_restore_job(RecoveryPointArn=point, IamRoleArn=role, Metadata=fresh)["RestoreJobId"]
+    )["CreatedResourceArn"]
+    new_id = created.rsplit("/", 1)[1]
+    assert new_id != fs["FileSystemId"] and efs.describe_file_systems(FileSystemId=new_id)["FileSystems"]
+    (in_new,) = (tasks_emulator.tasks_dir.parent / "efs" / new_id).glob("aws-backup-restore_*/app/kept.txt")
+    assert in_new.read_text() == "before the backup"
+
+    with pytest.raises(ClientError, match="InvalidParameterValueException"):
+        backup.start_restore_job(RecoveryPointArn=point, IamRoleArn=role, Metadata={"newFileSystem": "false"})
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.start_restore_job(RecoveryPointArn=point + "0", IamRoleArn=role, Metadata=metadata)
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        backup.describe_restore_job(RestoreJobId="00000000-0000-0000-0000-000000000000")
+
+    backup.delete_recovery_point(BackupVaultName="fixes-efs", RecoveryPointArn=point)
+    assert backup.list_recovery_points_by_backup_vault(BackupVaultName="fixes-efs")["RecoveryPoints"] == []
+    assert not list((tasks_emulator.tasks_dir.parent / "backup").glob("*")), "the recovery point's copy is left"
+    backup.delete_backup_vault(BackupVaultName="fixes-efs")
 
 
 @covers("rds_describe_pending_maintenance_actions")

@@ -420,6 +420,7 @@ class TaskRunner:
         self.service_state: dict[str, dict] = {}  # service ARN -> runner bookkeeping
         self.probes: dict[tuple[str, str, int], float] = {}  # (group, ip, port) -> next probe (monotonic)
         self.stopping = threading.Event()
+        self.efs_root = self.tasks_dir.parent / "efs"  # a folder per file system
         self.front_door = MotoFrontDoor(host="127.0.0.1")
         self.front_door_file = self.tasks_dir.parent / "front-door.json"
         self.front_door_listing: list[dict] | None = None
@@ -487,7 +488,7 @@ class TaskRunner:
                     f"access point {access_point_id} not found for {fs_id}"
                 )
             root = (point.root_directory or {}).get("Path", "/")
-        folder = self.tasks_dir.parent / "efs" / fs_id / root.strip("/")
+        folder = self.efs_root / fs_id / root.strip("/")
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
@@ -966,6 +967,7 @@ def install(tasks_dir: Path, endpoint: str) -> TaskRunner:
 
     moto_fixes.ECS_TASKS_RUN = True  # the runner, not the steady-state fix, moves deployments
     runner = RUNNER = TaskRunner(tasks_dir, endpoint)
+    moto_fixes.EFS_DATA_ROOT = runner.efs_root  # AWS Backup's EFS jobs copy these folders
     run_task = EC2ContainerServiceBackend.run_task
     stop_task = EC2ContainerServiceBackend.stop_task
     list_tasks = EC2ContainerServiceBackend.list_tasks

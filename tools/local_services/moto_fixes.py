@@ -1409,6 +1409,38 @@ def rds_describe_pending_maintenance_actions(pending):
     RDSResponse.describe_pending_maintenance_actions = describe_pending_maintenance_actions
 
 
+# -- AWS Backup ---------------------------------------------------------------------------
+
+
+def _backup_error(code: str, message: str, status: int):
+    from moto.core.exceptions import JsonRESTError
+
+    exc = JsonRESTError(code, message)
+    exc.code = status
+    return exc
+
+
+def _backup_vault(response, name: str):
+    """The vault ``name``; one that does not exist is AccessDeniedException, as in AWS."""
+    if name not in response.backup_backend.vaults:
+        raise _backup_error("AccessDeniedException", "Insufficient privileges to perform this action.", 403)
+    return response.backup_backend.vaults[name]
+
+
+def _backup_state(response) -> dict:
+    """The fixes' jobs and recovery points of the response's backend."""
+    store = response.backup_backend.__dict__.setdefault("_fix_jobs", {})
+    for key in ("jobs", "points", "restores", "restore_tokens"):
+        store.setdefault(key, {})
+    return store
+
+
+def _backup_path_part(response, after: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(response.path.split("?")[0].split(after, 1)[1].split("/", 1)[0])
+
+
 @fix
 def backup_recovery_points(pending):
     """AWS: an on-demand backup job (StartBackupJob) of a resource makes a recovery point in
@@ -1426,9 +1458,9 @@ def backup_recovery_points(pending):
     Backup recovery point (playbooks/restore.yml) could not be tested.
 
     The emulator's jobs: an RDS instance's job completes in the request (its snapshot is
-    taken then: with rds_servers it holds the instance's data); any other resource type is
-    refused with InvalidParameterValueException naming the emulator (it keeps no copy of
-    EFS data yet). The plans' scheduled jobs do not run."""
+    taken then: with rds_servers it holds the instance's data); an EFS file system's is the
+    next fix's; any other resource type is refused with InvalidParameterValueException
+    naming the emulator. The plans' scheduled jobs do not run."""
     import uuid as uuidlib
     from datetime import UTC, datetime
     from urllib.parse import unquote
@@ -1436,31 +1468,15 @@ def backup_recovery_points(pending):
     from moto.backup import urls
     from moto.backup.models import BackupBackend
     from moto.backup.responses import BackupResponse
-    from moto.core.exceptions import JsonRESTError
     from moto.rds.models import RDSBackend, rds_backends
 
+    error, vault_of, state, path_part = _backup_error, _backup_vault, _backup_state, _backup_path_part
     # Routes are read when the server first builds the Backup app, after apply().
     urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = urls.response.dispatch
     urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<arn>[^/]+)$"] = urls.response.dispatch
     urls.url_paths["{0}/backup-jobs$"] = urls.response.dispatch
     urls.url_paths["{0}/backup-jobs/(?P<job>[^/]+)$"] = urls.response.dispatch
     urls.url_paths["{0}/resources/(?P<arn>.+)/recovery-points/$"] = urls.response.dispatch
-
-    def error(code: str, message: str, status: int) -> JsonRESTError:
-        exc = JsonRESTError(code, message)
-        exc.code = status
-        return exc
-
-    def vault_of(response, name: str):
-        if name not in response.backup_backend.vaults:
-            raise error("AccessDeniedException", "Insufficient privileges to perform this action.", 403)
-        return response.backup_backend.vaults[name]
-
-    def state(response) -> dict:
-        return response.backup_backend.__dict__.setdefault("_fix_jobs", {"jobs": {}, "points": {}})
-
-    def path_part(response, after: str) -> str:
-        return unquote(response.path.split("?")[0].split(after, 1)[1].split("/", 1)[0])
 
     def start_backup_job(self):
         body = json.loads(self.body or "{}")
@@ -1472,7 +1488,7 @@ def backup_recovery_points(pending):
         if len(parts) < 7 or parts[2] != "rds" or parts[5] != "db":
             raise error(
                 "InvalidParameterValueException",
-                f"the local emulator runs backup jobs of RDS DB instances only, not of {arn}",
+                f"the local emulator runs backup jobs of RDS DB instances and EFS file systems only, not of {arn}",
                 400,
             )
         rds = rds_backends[self.current_account][self.region]
@@ -1602,6 +1618,214 @@ def backup_recovery_points(pending):
     BackupResponse.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
     BackupResponse.list_recovery_points_by_resource = list_recovery_points_by_resource
     BackupResponse.describe_recovery_point = describe_recovery_point
+
+
+# Where the EFS file systems keep their files in run-tasks mode (ecs_runner.install sets it):
+# a folder per file system; a recovery point of one is a copy beside them. None: no task can
+# write to a file system, so a backup or restore job of one copies no file.
+EFS_DATA_ROOT = None
+
+
+def _efs_folder(fs_id: str):
+    return None if EFS_DATA_ROOT is None else EFS_DATA_ROOT / fs_id
+
+
+def _efs_point_folder(point_arn: str):
+    return None if EFS_DATA_ROOT is None else EFS_DATA_ROOT.parent / "backup" / point_arn.rsplit(":", 1)[1]
+
+
+@fix
+def backup_efs_recovery_points_and_restore_jobs(pending):
+    """AWS: StartBackupJob of an EFS file system (``arn:aws:elasticfilesystem:<region>:<account>:
+    file-system/<id>``) makes a recovery point ``arn:aws:backup:<region>:<account>:recovery-point:<id>``
+    (ResourceType ``EFS``) that holds the file system's files as they were. StartRestoreJob of
+    it (Metadata ``file-system-id``, ``newFileSystem`` ``false``: into that file system;
+    ``true``: into a new one, with ``CreationToken``, ``Encrypted``, ``KmsKeyId`` and
+    ``PerformanceMode``) never overwrites: the files go into a new directory
+    ``aws-backup-restore_<UTC time>`` off the root of the target file system (AWS Backup
+    developer guide, "Restore an Amazon EFS file system"). DescribeRestoreJob tells its state
+    and ``CreatedResourceArn``; a repeated StartRestoreJob with the same ``IdempotencyToken``
+    answers the same job and restores nothing again. A missing recovery point or job is
+    ResourceNotFoundException, missing metadata InvalidParameterValueException.
+    DeleteRecoveryPoint of an EFS point deletes its copy. moto: no EFS backup job (the
+    recovery-points fix refused it) and no restore job (404). Broke: playbooks/restore.yml
+    could not restore the stack's EFS data.
+
+    The emulator's jobs complete in the request. In run-tasks mode a file system's files are
+    the folder its tasks mount (ecs_runner); otherwise no task writes to it, and the jobs copy
+    no file. A restore job of any other resource type is refused naming the emulator (an RDS
+    recovery point is a DB snapshot: RestoreDBInstanceFromDBSnapshot restores it)."""
+    import shutil
+    import uuid as uuidlib
+    from datetime import UTC, datetime
+
+    from moto.backup import urls
+    from moto.backup.responses import BackupResponse
+    from moto.efs.models import efs_backends
+
+    urls.url_paths["{0}/restore-jobs$"] = urls.response.dispatch
+    urls.url_paths["{0}/restore-jobs/(?P<job>[^/]+)$"] = urls.response.dispatch
+    error = _backup_error
+
+    def file_system(response, fs_id: str):
+        return efs_backends[response.current_account][response.region].file_systems_by_id.get(fs_id)
+
+    original_start_backup_job = BackupResponse.start_backup_job
+
+    @functools.wraps(original_start_backup_job)
+    def start_backup_job(self):
+        body = json.loads(self.body or "{}")
+        arn = body.get("ResourceArn", "")
+        parts = arn.split(":", 5)
+        if len(parts) < 6 or parts[2] != "elasticfilesystem" or not parts[5].startswith("file-system/"):
+            return original_start_backup_job(self)
+        vault = _backup_vault(self, body.get("BackupVaultName", ""))
+        if not body.get("IamRoleArn"):
+            raise error("MissingParameterValueException", "ResourceArn and IamRoleArn are required", 400)
+        fs_id = parts[5].split("/", 1)[1]
+        if file_system(self, fs_id) is None:
+            raise error("InvalidParameterValueException", f"Resource {arn} does not exist", 400)
+        job_id, point_id = str(uuidlib.uuid4()).upper(), str(uuidlib.uuid4()).upper()
+        point_arn = f"arn:aws:backup:{self.region}:{self.current_account}:recovery-point:{point_id}"
+        source, copy = _efs_folder(fs_id), _efs_point_folder(point_arn)
+        size = 0
+        if copy is not None:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, copy, symlinks=True)
+            else:
+                copy.mkdir()
+            size = sum(f.stat().st_size for f in copy.rglob("*") if f.is_file())
+        now = datetime.now(UTC).timestamp()
+        common = {
+            "BackupVaultName": vault.backup_vault_name,
+            "BackupVaultArn": vault.backup_vault_arn,
+            "RecoveryPointArn": point_arn,
+            "ResourceArn": arn,
+            "ResourceType": "EFS",
+            "ResourceName": fs_id,
+            "IamRoleArn": body["IamRoleArn"],
+            "CreationDate": now,
+            "CompletionDate": now,
+            "BackupSizeInBytes": size,
+        }
+        _backup_state(self)["points"][point_arn] = common | {
+            "Status": "COMPLETED",
+            "EncryptionKeyArn": vault.encryption_key_arn,
+            "IsEncrypted": True,
+            "Lifecycle": body.get("Lifecycle") or {},
+        }
+        job = {"BackupJobId": job_id, "State": "COMPLETED", "PercentDone": "100.0"}
+        _backup_state(self)["jobs"][job_id] = common | job
+        vault.num_of_recovery_points += 1
+        answer = {"BackupJobId": job_id, "RecoveryPointArn": point_arn, "CreationDate": now, "IsParent": False}
+        return json.dumps(answer)
+
+    def start_restore_job(self):
+        body = json.loads(self.body or "{}")
+        point_arn, role = body.get("RecoveryPointArn", ""), body.get("IamRoleArn", "")
+        restores, tokens = _backup_state(self)["restores"], _backup_state(self)["restore_tokens"]
+        token = body.get("IdempotencyToken")
+        if token and token in tokens:
+            return json.dumps({"RestoreJobId": tokens[token]})
+        if not point_arn or not role:
+            raise error("MissingParameterValueException", "RecoveryPointArn and IamRoleArn are required", 400)
+        point = _backup_state(self)["points"].get(point_arn)
+        if point is None:
+            raise error("ResourceNotFoundException", f"Recovery point {point_arn} not found", 404)
+        if point["ResourceType"] != "EFS":
+            raise error(
+                "InvalidParameterValueException",
+                f"the local emulator runs restore jobs of EFS recovery points only, not of {point_arn} "
+                "(an RDS recovery point is a DB snapshot: RestoreDBInstanceFromDBSnapshot restores it)",
+                400,
+            )
+        metadata = body.get("Metadata") or {}
+        new = str(metadata.get("newFileSystem", "")).lower()
+        if new not in ("true", "false") or not metadata.get("file-system-id"):
+            raise error(
+                "InvalidParameterValueException",
+                "Metadata must give file-system-id and newFileSystem (true or false) to restore an EFS recovery point",
+                400,
+            )
+        efs = efs_backends[self.current_account][self.region]
+        if new == "true":
+            target = efs.create_file_system(
+                creation_token=metadata.get("CreationToken") or str(uuidlib.uuid4()),
+                performance_mode=metadata.get("PerformanceMode") or "generalPurpose",
+                encrypted=str(metadata.get("Encrypted", "false")).lower() == "true",
+                kms_key_id=metadata.get("KmsKeyId"),
+                throughput_mode="bursting",
+                provisioned_throughput_in_mibps=None,
+                availability_zone_name=None,
+                backup=False,
+                tags=[],
+            )
+        else:
+            target = file_system(self, metadata["file-system-id"])
+            if target is None:
+                missing = metadata["file-system-id"]
+                raise error("InvalidParameterValueException", f"File system {missing} not found", 400)
+        now = datetime.now(UTC)
+        copy, folder = _efs_point_folder(point_arn), _efs_folder(target.file_system_id)
+        if copy is not None:
+            stamp = now.strftime("%Y-%m-%dT%H-%M-%S-") + f"{now.microsecond * 1000:09d}Z"
+            shutil.copytree(copy, folder / f"aws-backup-restore_{stamp}", symlinks=True)
+        job_id = str(uuidlib.uuid4()).upper()
+        vault = self.backup_backend.vaults.get(point["BackupVaultName"])
+        restores[job_id] = {
+            "AccountId": self.current_account,
+            "RestoreJobId": job_id,
+            "RecoveryPointArn": point_arn,
+            "SourceResourceArn": point["ResourceArn"],
+            "BackupVaultArn": vault.backup_vault_arn if vault else point["BackupVaultArn"],
+            "CreationDate": now.timestamp(),
+            "CompletionDate": now.timestamp(),
+            "Status": "COMPLETED",
+            "PercentDone": "100.00%",
+            "BackupSizeInBytes": point["BackupSizeInBytes"],
+            "IamRoleArn": role,
+            "CreatedResourceArn": target.file_system_arn,
+            "ResourceType": "EFS",
+            "RecoveryPointCreationDate": point["CreationDate"],
+        }
+        if token:
+            tokens[token] = job_id
+        return json.dumps({"RestoreJobId": job_id})
+
+    def describe_restore_job(self):
+        job = _backup_state(self)["restores"].get(_backup_path_part(self, "/restore-jobs/"))
+        if job is None:
+            raise error("ResourceNotFoundException", "Restore job not found", 404)
+        return json.dumps(job)
+
+    original_delete_recovery_point = BackupResponse.delete_recovery_point
+
+    @functools.wraps(original_delete_recovery_point)
+    def delete_recovery_point(self):
+        arn = unquote_path_arn(self)
+        point = _backup_state(self)["points"].get(arn)
+        if point is None or point["ResourceType"] != "EFS":
+            return original_delete_recovery_point(self)
+        vault = _backup_vault(self, _backup_path_part(self, "/backup-vaults/"))
+        if point["BackupVaultName"] != vault.backup_vault_name:
+            raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
+        copy = _efs_point_folder(arn)
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
+        del _backup_state(self)["points"][arn]
+        vault.num_of_recovery_points -= 1
+        return "{}"
+
+    def unquote_path_arn(response) -> str:
+        from urllib.parse import unquote
+
+        return unquote(response.path.split("?")[0].split("/recovery-points/", 1)[1])
+
+    BackupResponse.start_backup_job = start_backup_job
+    BackupResponse.start_restore_job = start_restore_job
+    BackupResponse.describe_restore_job = describe_restore_job
+    BackupResponse.delete_recovery_point = delete_recovery_point
 
 
 # -- Cognito ----------------------------------------------------------------------------
