@@ -24,7 +24,11 @@ description:
     token of an earlier one with that job, and restores nothing again. The module then reports no
     change, because the job was created before the module ran. Without a token, every run starts
     a restore.
-  - Check mode starts nothing and reports the restore it would start as a change.
+  - With O(backup_vault_name), the module first reads the recovery point in that vault
+    (C(backup:DescribeRecoveryPoint)) and fails, naming O(recovery_point_arn), when the vault does not
+    hold it, when it is not C(COMPLETED), or when it is not of O(source_resource_arn).
+  - Check mode starts nothing and reports the restore it would start as a change (after the
+    checks above, which only read).
   - A job that ends C(FAILED) or C(ABORTED) fails the task with AWS Backup's status message.
 author:
   - Ajuda Digital platform team (@ajudadigital)
@@ -46,6 +50,14 @@ options:
       - Values are sent as strings (C(true) becomes C("true")).
     type: dict
     required: true
+  backup_vault_name:
+    description: The vault that holds the recovery point; when given, the point is checked before the restore.
+    type: str
+  source_resource_arn:
+    description:
+      - ARN of the resource the recovery point must be of (for example the file system it is restored
+        into). Needs O(backup_vault_name).
+    type: str
   resource_type:
     description: The type of resource the recovery point is of (C(EFS), C(RDS), ...); AWS Backup infers it if omitted.
     type: str
@@ -82,6 +94,8 @@ EXAMPLES = r"""
       file-system-id: fs-0123456789abcdef0
       newFileSystem: false
     idempotency_token: openwebui-prod-0a1b2c3d
+    backup_vault_name: openwebui-prod-vault
+    source_resource_arn: arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123456789abcdef0
   register: restore
 
 - name: Say where the files are
@@ -127,6 +141,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -145,6 +160,8 @@ def option_problem(params):
         return "recovery_point_arn must be the ARN of a recovery point, got {0!r}".format(
             params.get("recovery_point_arn")
         )
+    if params.get("source_resource_arn") and not params.get("backup_vault_name"):
+        return "source_resource_arn needs backup_vault_name (the vault that holds the recovery point)"
     if params["wait_timeout"] < 1 or params["poll_interval"] < 1:
         return "wait_timeout and poll_interval must be 1 or more seconds"
     return None
@@ -163,6 +180,42 @@ def started_before(job, started_at):
     return (started_at - created).total_seconds() > EARLIER_RUN_SECONDS
 
 
+def point_problem(point, params):
+    """Why the recovery point described in the vault cannot be restored here (naming the option), or None."""
+    if point.get("Status") != "COMPLETED":
+        return "recovery_point_arn {0} is {1}, not COMPLETED: it cannot be restored".format(
+            params["recovery_point_arn"], point.get("Status")
+        )
+    wanted = params.get("source_resource_arn")
+    if wanted and point.get("ResourceArn") != wanted:
+        return "recovery_point_arn {0} is a recovery point of {1}, not of {2} (source_resource_arn)".format(
+            params["recovery_point_arn"], point.get("ResourceArn"), wanted
+        )
+    return None
+
+
+def check_point(client, module):
+    """Fail, naming the option, unless the vault holds a restorable point of the wanted resource."""
+    params = module.params
+    try:
+        point = client.describe_recovery_point(
+            aws_retry=True, BackupVaultName=params["backup_vault_name"], RecoveryPointArn=params["recovery_point_arn"]
+        )
+    except is_boto3_error_code(
+        ["ResourceNotFoundException", "AccessDeniedException", "InvalidParameterValueException"]
+    ):
+        module.fail_json(
+            msg="recovery_point_arn {0}: the vault {1} (backup_vault_name) holds no such recovery point".format(
+                params["recovery_point_arn"], params["backup_vault_name"]
+            )
+        )
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg="Failed to describe recovery point {0}".format(params["recovery_point_arn"]))
+    problem = point_problem(point, params)
+    if problem:
+        module.fail_json(msg=problem)
+
+
 def describe(client, module, job_id):
     try:
         return client.describe_restore_job(aws_retry=True, RestoreJobId=job_id)
@@ -175,6 +228,8 @@ def main():
         recovery_point_arn=dict(type="str", required=True),
         iam_role_arn=dict(type="str", required=True),
         metadata=dict(type="dict", required=True),
+        backup_vault_name=dict(type="str"),
+        source_resource_arn=dict(type="str"),
         resource_type=dict(type="str"),
         idempotency_token=dict(type="str", no_log=False),
         wait=dict(type="bool", default=True),
@@ -186,10 +241,12 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     point = module.params["recovery_point_arn"]
+    client = module.client("backup", retry_decorator=AWSRetry.jittered_backoff())
+    if module.params["backup_vault_name"]:
+        check_point(client, module)
     if module.check_mode:
         module.exit_json(changed=True, restore_job={}, msg="would restore {0}".format(point))
 
-    client = module.client("backup", retry_decorator=AWSRetry.jittered_backoff())
     request = dict(
         RecoveryPointArn=point,
         IamRoleArn=module.params["iam_role_arn"],

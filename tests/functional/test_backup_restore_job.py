@@ -87,6 +87,23 @@ def test_bad_options_fail_naming_them(ansible, aws, change, named):
     assert run.rc != 0 and named in run.result.get("msg", ""), run.output
 
 
+def test_the_point_is_checked_in_its_vault_before_the_restore(ansible, aws):
+    args = dict(
+        aws["connection"],
+        recovery_point_arn=aws["point"],
+        iam_role_arn=aws["role"],
+        metadata={"file-system-id": aws["fs"]["FileSystemId"], "newFileSystem": False},
+        backup_vault_name="functional-restore",
+    )
+    other = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-00000000"
+    run = ansible.module(MODULE, args | {"source_resource_arn": other}, check=True)
+    assert run.rc != 0 and f"not of {other} (source_resource_arn)" in run.result["msg"], run.output
+    run = ansible.module(MODULE, args | {"backup_vault_name": "functional-elsewhere"}, check=True)
+    assert run.rc != 0 and "holds no such recovery point" in run.result["msg"], run.output
+    run = ansible.module(MODULE, args | {"source_resource_arn": aws["fs"]["FileSystemArn"]}, check=True)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+
+
 def test_a_missing_metadata_key_fails_with_aws_backups_message(ansible, aws):
     args = dict(aws["connection"], recovery_point_arn=aws["point"], iam_role_arn=aws["role"], metadata={})
     run = ansible.module(MODULE, args)

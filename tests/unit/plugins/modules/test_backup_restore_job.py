@@ -26,6 +26,10 @@ def test_good_options_pass():
         ({"idempotency_token": "a/b"}, "idempotency_token"),
         ({"recovery_point_arn": "0A1B2C3D"}, "recovery_point_arn"),
         ({"poll_interval": 0}, "poll_interval"),
+        (
+            {"source_resource_arn": "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1"},
+            "backup_vault_name",
+        ),
     ],
 )
 def test_bad_options_are_named(change, named):
@@ -49,3 +53,11 @@ def test_a_job_created_before_the_run_is_no_change():
     assert backup_restore_job.started_before(just_now, now) is False
     assert backup_restore_job.started_before(skewed, now) is False
     assert backup_restore_job.started_before({}, now) is False
+
+
+def test_a_point_of_another_resource_or_not_completed_is_named():
+    params = dict(GOOD, source_resource_arn="arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-1")
+    ours = dict(Status="COMPLETED", ResourceArn=params["source_resource_arn"])
+    assert backup_restore_job.point_problem(ours, params) is None
+    assert "source_resource_arn" in backup_restore_job.point_problem(dict(ours, ResourceArn="arn:other"), params)
+    assert "not COMPLETED" in backup_restore_job.point_problem(dict(ours, Status="PARTIAL"), params)
