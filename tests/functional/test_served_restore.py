@@ -1,6 +1,7 @@
 """Day 2's restore (``playbooks/restore.yml``) on the session's deployed stack (xdist group
 ``local_stack``): the emulator's RDS instance is a real PostgreSQL server whose snapshots
-hold its data (``rds_servers``), and the real Open WebUI runs in the local ECS.
+hold its data (``rds_servers``), its EFS file system is the folder the local tasks mount
+(AWS Backup's jobs copy it), and the real Open WebUI runs in the local ECS.
 
 Runs after the secret-leak test and before test_served_rotate.py (file order), whose
 ``site.yml --check --diff`` on the whole stack then also proves that site.yml keeps what
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,8 +51,18 @@ def _instances(stack) -> dict[str, dict]:
     return {i["DBInstanceIdentifier"]: i for i in stack.client("rds").describe_db_instances()["DBInstances"]}
 
 
-def backup_now(stack) -> tuple[str, str]:
-    """An on-demand AWS Backup job of the instance, into the stack's vault with the stack's
+def file_system(stack) -> dict:
+    (fs,) = stack.client("efs").describe_file_systems(CreationToken=f"{LOCAL_STACK}-data")["FileSystems"]
+    return fs
+
+
+def data_folder(stack) -> Path:
+    """The app's directory on the stack's EFS (storage_efs_path), as the local tasks mount it."""
+    return stack.services.tasks_dir.parent / "efs" / file_system(stack)["FileSystemId"] / "openwebui"
+
+
+def backup_now(stack, resource_arn: str) -> tuple[str, str]:
+    """An on-demand AWS Backup job of the resource, into the stack's vault with the stack's
     backup role (as `aws backup start-backup-job`); returns the vault and the recovery point's ARN."""
     backup = stack.client("backup")
     (vault,) = [
@@ -58,33 +70,39 @@ def backup_now(stack) -> tuple[str, str]:
     ]
     (plan,) = [p for p in backup.list_backup_plans()["BackupPlansList"] if p["BackupPlanName"].startswith(LOCAL_STACK)]
     (selection,) = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])["BackupSelectionsList"]
-    (instance,) = stack.client("rds").describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"]
     job = backup.start_backup_job(
-        BackupVaultName=vault["BackupVaultName"],
-        ResourceArn=instance["DBInstanceArn"],
-        IamRoleArn=selection["IamRoleArn"],
+        BackupVaultName=vault["BackupVaultName"], ResourceArn=resource_arn, IamRoleArn=selection["IamRoleArn"]
     )
     assert backup.describe_backup_job(BackupJobId=job["BackupJobId"])["State"] == "COMPLETED"
     return vault["BackupVaultName"], job["RecoveryPointArn"]
 
 
-def test_restore_yml_brings_the_database_back_to_a_recovery_point_and_the_app_serves_it(local_stack):
-    """From an AWS Backup recovery point of the instance: data written before it is there,
-    data written after it is gone, the app serves from the restored instance (under the
-    stack's instance name), the replaced one is kept until restore_cleanup, and no secret
-    value appears in the output."""
+def test_restore_yml_brings_the_database_and_the_files_back_to_recovery_points_and_the_app_serves_them(local_stack):
+    """From AWS Backup recovery points of the instance and of the file system, in one run:
+    data written before them is there, data written after them is gone, the app serves from
+    the restored instance (under the stack's instance name) and the restored files (in the
+    access point's directory), what they replaced is kept until restore_cleanup, and no
+    secret value appears in the output."""
     rds = local_stack.client("rds")
     marker = f"restore-{int(time.time())}"
     before, after = f"Before the snapshot {marker}", f"After the snapshot {marker}"
     write_a_chat(local_stack, before)
-    vault, snapshot_arn = backup_now(local_stack)  # arn:aws:rds:...:snapshot:awsbackup:job-<id>
+    files = data_folder(local_stack)
+    (files / "restore-drill.txt").write_text(before)
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"]
+    vault, snapshot_arn = backup_now(local_stack, instance["DBInstanceArn"])  # ...:snapshot:awsbackup:job-<id>
+    _vault, efs_point = backup_now(local_stack, file_system(local_stack)["FileSystemArn"])
     write_a_chat(local_stack, after)
+    (files / "restore-drill.txt").write_text(after)
+    (files / "written-after.txt").write_text(after)
     assert {before, after} <= chat_titles(local_stack)
     old = _instances(local_stack)[INSTANCE]
     tasks_before = {t["taskArn"] for t in running_tasks(local_stack)}
 
     # By ARN, as an AWS Backup recovery point of the instance is given.
-    run = local_stack.playbook("playbooks/restore.yml", "-e", f"restore_point={snapshot_arn}", *FAST)
+    run = local_stack.playbook(
+        "playbooks/restore.yml", "-e", f"restore_point={snapshot_arn}", "-e", f"restore_efs_point={efs_point}", *FAST
+    )
     assert run.rc == 0, run.output[-5000:]
     assert find_leaks(collect_labels(local_stack.services), {"restore": run.output}) == []
 
@@ -113,30 +131,43 @@ def test_restore_yml_brings_the_database_back_to_a_recovery_point_and_the_app_se
     with psycopg.connect(master_dsn(local_stack)) as conn:
         assert conn.execute("SELECT current_user").fetchone()[0] == "openwebui_admin"
 
+    # The files: the access point's directory holds the recovery point's; what it replaced is kept.
+    assert (files / "restore-drill.txt").read_text() == before and not (files / "written-after.txt").exists()
+    (kept,) = files.parent.glob("openwebui-replaced-*")
+    assert (kept / "written-after.txt").read_text() == after
+    assert not list(files.parent.glob("aws-backup-restore_*")), "the restored directory is left"
+    assert f"the files it replaced are in /{kept.name}" in text
+
     # restore_cleanup: the replaced instance goes, with a final snapshot of what it held.
     cleanup = local_stack.playbook("playbooks/restore.yml", "-e", "restore_cleanup=true")
     assert cleanup.rc == 0, cleanup.output[-3000:]
     assert replaced not in _instances(local_stack) and INSTANCE in _instances(local_stack)
     finals = rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s for s in finals if s["DBSnapshotIdentifier"].startswith(f"{replaced}-final-")], finals
+    assert sorted(p.name for p in files.parent.iterdir()) == ["openwebui"], "restore_cleanup left files"
     assert before in chat_titles(local_stack)
     # The recovery point is the test's: deleted, as an operator would (the vault holds none
     # for the teardown, which keeps a vault that holds any).
-    local_stack.client("backup").delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=snapshot_arn)
+    for point in (snapshot_arn, efs_point):
+        local_stack.client("backup").delete_recovery_point(BackupVaultName=vault, RecoveryPointArn=point)
 
 
 def test_restore_yml_refuses_a_bad_restore_point_before_any_aws_call(local_stack):
     requests = local_stack.services.request_log
-    for point, expected in (
-        ("not a snapshot!", "restore_point must name an RDS snapshot"),
+    for given, expected in (
+        ({"restore_point": "not a snapshot!"}, "restore_point must name an RDS snapshot"),
         (
-            "arn:aws:backup:us-east-1:123456789012:recovery-point:0a1b2c3d",
-            "EFS recovery points are restored with AWS Backup",
+            {"restore_point": "arn:aws:backup:us-east-1:123456789012:recovery-point:0a1b2c3d"},
+            "an AWS Backup recovery point of the EFS file system is restore_efs_point",
         ),
-        ("arn:aws:rds:eu-west-1:123456789012:snapshot:x", "the ARN is of another region"),
+        ({"restore_point": "arn:aws:rds:eu-west-1:123456789012:snapshot:x"}, "the ARN is of another region"),
+        (
+            {"restore_efs_point": "arn:aws:rds:us-east-1:123456789012:snapshot:x"},
+            "restore_efs_point must be an AWS Backup recovery point of the stack's EFS file system",
+        ),
     ):
         calls = requests.read_bytes().count(b"\n")
-        run = local_stack.playbook("playbooks/restore.yml", "-e", json.dumps({"restore_point": point}))
+        run = local_stack.playbook("playbooks/restore.yml", "-e", json.dumps(given))
         assert run.rc != 0 and expected in " ".join(ANSI.sub("", run.stdout).split()), run.output[-2000:]
         assert requests.read_bytes().count(b"\n") == calls, "an AWS call before the check"
     missing = local_stack.playbook("playbooks/restore.yml", "-e", f"restore_point={INSTANCE}-no-such-snapshot")
