@@ -715,6 +715,23 @@ def test_backup_efs_recovery_points_and_restore_jobs(tasks_emulator):
     backup.delete_backup_vault(BackupVaultName="fixes-efs")
 
 
+@covers("ecs_task_definition_families_by_status")
+def test_ecs_task_definition_families_by_status(emulator):
+    ecs = client(emulator, "ecs")
+    container = [{"name": "c", "image": "public.ecr.aws/docker/library/python:3.12-slim", "memory": 128}]
+    for family in ("fixes-families-kept", "fixes-families-gone"):
+        ecs.register_task_definition(family=family, containerDefinitions=container)
+    ecs.deregister_task_definition(taskDefinition="fixes-families-gone:1")
+
+    def families(**status):
+        return ecs.list_task_definition_families(familyPrefix="fixes-families-", **status)["families"]
+
+    assert families(status="ACTIVE") == ["fixes-families-kept"]
+    assert families(status="INACTIVE") == ["fixes-families-gone"]
+    assert sorted(families()) == sorted(families(status="ALL")) == ["fixes-families-gone", "fixes-families-kept"]
+    ecs.deregister_task_definition(taskDefinition="fixes-families-kept:1")
+
+
 @covers("rds_describe_pending_maintenance_actions")
 def test_rds_describe_pending_maintenance_actions(emulator):
     from botocore.exceptions import ClientError

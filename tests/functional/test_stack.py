@@ -458,6 +458,9 @@ def leftovers(stack) -> dict[str, list[str]]:
         ]
         if c["status"] == "ACTIVE"
     ]
+    found["task definition families"] = _every(
+        stack.client("ecs"), "list_task_definition_families", "families", familyPrefix=prefix, status="ACTIVE"
+    )
     found["alarms"] = [a["AlarmName"] for a in _every(stack.client("cloudwatch"), "describe_alarms", "MetricAlarms")]
     found["topics"] = [t["TopicArn"] for t in _every(stack.client("sns"), "list_topics", "Topics")]
     found["backup plans"] = [p["BackupPlanName"] for p in stack.client("backup").list_backup_plans()["BackupPlansList"]]

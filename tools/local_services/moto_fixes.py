@@ -934,6 +934,30 @@ def ecs_describe_clusters_settings_only_when_included(pending):
     responses.EC2ContainerServiceResponse.describe_clusters = describe_clusters
 
 
+@fix
+def ecs_task_definition_families_by_status(pending):
+    """AWS: ListTaskDefinitionFamilies with ``status=ACTIVE`` lists only the families that have an
+    ACTIVE revision; with ``INACTIVE``, only those that have none; without it (``ALL``), both
+    (ECS API reference). moto: ignores ``status``, so a family whose every revision is
+    deregistered still looks ACTIVE. Broke: the teardown test's check that destroy.yml with
+    openwebui_destroy_data leaves no task definition of the stack (the restore task's family too)."""
+    from moto.ecs import responses
+
+    def list_task_definition_families(self):
+        prefix = self._get_param("familyPrefix")
+        wanted = self._get_param("status") or "ALL"
+        families = []
+        for family, revisions in self.ecs_backend.task_definitions.items():
+            if prefix and not family.startswith(prefix):
+                continue
+            active = any(getattr(td, "status", "ACTIVE") == "ACTIVE" for td in revisions.values())
+            if wanted == "ALL" or active == (wanted == "ACTIVE"):
+                families.append(family)
+        return json.dumps({"families": families})
+
+    responses.EC2ContainerServiceResponse.list_task_definition_families = list_task_definition_families
+
+
 # -- ELBv2 ----------------------------------------------------------------------------
 
 
