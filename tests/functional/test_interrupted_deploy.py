@@ -68,7 +68,7 @@ KMS_KILL = Kill("ajudadigital.openwebui.security : Create the stack's KMS key", 
 # backup plan and vault (no copy region, no access-log bucket), one Redis node. The
 # others were counted on the converged stack (final re-run changed=0, no name repeated):
 # 6 secrets (WEBUI_SECRET_KEY, database master and app credentials, DATABASE_URL, Cognito
-# client secret, Redis URL), 4 IAM roles, 2 log groups, 17 alarms, 53 tagged ARNs (all
+# client secret, Redis URL), 5 IAM roles (the restore task's among them), 2 log groups, 17 alarms, 53 tagged ARNs (all
 # pages of GetResources: one page holds at most 100 tags; the KMS key is counted on its own;
 # the 13 monitoring alarms are among them: cloudwatch_metric_alarms tags them).
 EXPECTED_COUNTS = {
@@ -86,7 +86,8 @@ EXPECTED_COUNTS = {
     "backup vaults": 1,
     "cache clusters": 1,
     "secrets": 7,  # with the first administrator's password
-    "iam roles": 4,
+    "iam roles": 5,
+    "task definition families": 1,
     "log groups": 2,
     "alarms": 17,
     "tagged": 54,
