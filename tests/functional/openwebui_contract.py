@@ -27,8 +27,8 @@ def database_url(user: str, password: str, host: str, port: int, database: str) 
 # Draining: a stopping task leaves the target group for its deregistration delay (no new
 # requests, those in flight go on), then ECS sends SIGTERM and waits stopTimeout (Fargate's
 # most) before SIGKILL: a streamed answer has minutes to finish during a rollout. The role's
-# default delay is 120 s; inventories/local sets 30 (each local rollout waits for it).
-DEREGISTRATION_DELAY = 30
+# default delay is 120 s; inventories/local sets 10 (each local teardown waits for it).
+DEREGISTRATION_DELAY = 10
 STOP_TIMEOUT = 120
 
 

@@ -288,7 +288,7 @@ def _serving_checker(
         time.sleep(0.5)
 
 
-@pytest.mark.parametrize("broken", ["image", "secret"])
+@pytest.mark.parametrize("broken", ["image", "secret", "health"])
 def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(local_stack, broken):
     """The tasks that served before serve throughout and afterwards, and the play fails naming why:
 
@@ -298,7 +298,10 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
     * ``secret``: a new revision of the same image (another setting: no migration) whose
       secret cannot be read. The service's new tasks cannot start; the circuit breaker rolls
       the service back, and the play fails naming the stopped tasks' reason. The revision
-      that never served is deregistered."""
+      that never served is deregistered.
+    * ``health``: a new revision of the same image whose container health check asks a page
+      the app does not have: its tasks start and never turn healthy, are replaced until the
+      circuit breaker fails the deployment, and the play fails the same way."""
     ecs, secretsmanager = local_stack.client("ecs"), local_stack.client("secretsmanager")
     before = service(local_stack)["taskDefinition"]
     serving = {t["taskArn"] for t in running_tasks(local_stack)}
@@ -307,9 +310,12 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
     secret = f"{LOCAL_STACK}/oauth-client-secret"
     if broken == "image":
         args += ["-e", "ecs_service_image_tag=v0.0.1"]
-    else:
+    elif broken == "secret":
         args += ["-e", '{"ecs_service_extra_environment": {"BROKEN_SECRET_DRILL": "1"}}']
         secretsmanager.delete_secret(SecretId=secret, RecoveryWindowInDays=7)
+    else:  # no start period: a failing check counts at once (the default 180 s would make it slow)
+        args += ["-e", "ecs_service_container_health_check_path=/no-such-page"]
+        args += ["-e", "ecs_service_container_start_period=0"]
     stop, answers = threading.Event(), []
     checker = threading.Thread(
         target=_serving_checker, args=(urls(local_stack)[443], stack_tls(local_stack), stop, answers)
@@ -323,19 +329,23 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
         if broken == "secret":
             secretsmanager.restore_secret(SecretId=secret)
     assert run.rc != 0, "a rollout that cannot start did not fail the deploy"
-    expected = "CannotPullContainerError" if broken == "image" else "ResourceInitializationError"
+    expected = {
+        "image": "CannotPullContainerError",
+        "secret": "ResourceInitializationError",
+        "health": "Task failed container health checks",
+    }[broken]
     assert expected in run.output, run.output[-3000:]
     current = service(local_stack)
     assert current["taskDefinition"] == before and len(current["deployments"]) == 1, "the service runs another revision"
     assert {t["taskArn"] for t in running_tasks(local_stack)} == serving, "the tasks that served were replaced"
     assert answers and set(answers) == {200}, f"a request failed during the rollout: {sorted(set(map(str, answers)))}"
 
-    if broken == "secret":
+    if broken != "image":
         text = " ".join(run.output.split())
         failed = re.search(r"the rollout of (\S+:\d+) failed", text)
         assert failed, run.output[-3000:]
         stopped = re.search(r"Stopped tasks of the new revision: ([\w-]+): ([^|]*)", text)
-        assert stopped and "ResourceInitializationError" in stopped[2], run.output[-3000:]
+        assert stopped and expected in stopped[2], run.output[-3000:]
         assert len(migration_tasks(local_stack)) == migrations, "the same image ran a migration"
         revision = ecs.describe_task_definition(taskDefinition=failed[1])["taskDefinition"]
         assert revision["status"] == "INACTIVE", "the revision that never served is still ACTIVE"
