@@ -133,6 +133,7 @@ def split(policy: dict, limit: int = MANAGED_POLICY_LIMIT) -> list[dict]:
 ROLE_TEMPLATES = {
     "roles/security/templates/task_execution_policy.json.j2": "identity",
     "roles/security/templates/task_policy.json.j2": "identity",
+    "roles/security/templates/efs_restore_policy.json.j2": "identity",
     "roles/security/templates/ecs_tasks_trust.json.j2": "trust",
     "roles/security/templates/kms_key_policy.json.j2": "resource",
     "roles/vpc/templates/flow_log_policy.json.j2": "identity",

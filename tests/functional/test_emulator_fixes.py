@@ -715,6 +715,25 @@ def test_backup_efs_recovery_points_and_restore_jobs(tasks_emulator):
     backup.delete_backup_vault(BackupVaultName="fixes-efs")
 
 
+@covers("ecs_task_definition_family_means_its_latest_active_revision")
+def test_ecs_task_definition_family_means_its_latest_active_revision(emulator):
+    from botocore.exceptions import ClientError
+
+    ecs = client(emulator, "ecs")
+    for image in ("one", "two", "three"):
+        container = [{"name": "c", "image": f"public.ecr.aws/docker/library/python:3.12-{image}", "memory": 128}]
+        ecs.register_task_definition(family="fixes-latest-active", containerDefinitions=container)
+    ecs.deregister_task_definition(taskDefinition="fixes-latest-active:3")  # as a rollback does
+    latest = ecs.describe_task_definition(taskDefinition="fixes-latest-active")["taskDefinition"]
+    assert (latest["revision"], latest["status"]) == (2, "ACTIVE")
+    gone = ecs.describe_task_definition(taskDefinition="fixes-latest-active:3")["taskDefinition"]
+    assert gone["status"] == "INACTIVE"  # by revision, still described
+    for revision in (1, 2):
+        ecs.deregister_task_definition(taskDefinition=f"fixes-latest-active:{revision}")
+    with pytest.raises(ClientError, match="ClientException"):
+        ecs.describe_task_definition(taskDefinition="fixes-latest-active")
+
+
 @covers("ecs_task_definition_families_by_status")
 def test_ecs_task_definition_families_by_status(emulator):
     ecs = client(emulator, "ecs")

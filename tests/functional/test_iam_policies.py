@@ -83,6 +83,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "parliament:MISMATCHED_TYPE_BUT_USABLE:LOW:Type mismatch: StringLike requires a value of type String "
         "but given Arn": "works (an ARN is a string); ArnLike would be the exact operator",
     },
+    "roles/security/templates/efs_restore_policy.json.j2": {},
     "roles/security/templates/ecs_tasks_trust.json.j2": {_ASSUME_ROLE: "a trust policy: ECS tasks assume it"},
     "roles/vpc/templates/flow_log_trust.json.j2": {_ASSUME_ROLE: "a trust policy: flow logs assume it"},
     "roles/backup/templates/backup_trust.json.j2": {_ASSUME_ROLE: "a trust policy: AWS Backup assumes it"},

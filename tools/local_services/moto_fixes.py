@@ -935,6 +935,33 @@ def ecs_describe_clusters_settings_only_when_included(pending):
 
 
 @fix
+def ecs_task_definition_family_means_its_latest_active_revision(pending):
+    """AWS: a task definition named by its family alone (DescribeTaskDefinition, RunTask,
+    CreateService, UpdateService) is "the latest ACTIVE revision" (ECS API reference); a family
+    with no ACTIVE revision cannot be described. moto: the latest revision, even a deregistered
+    (INACTIVE) one. Broke: the teardown, which reads the family's latest revision to deregister
+    every revision up to it, did nothing once the newest revision was deregistered (a rollback
+    deregisters the revision it left), and left the family ACTIVE."""
+    from moto.ecs.exceptions import TaskDefinitionNotFoundException
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.describe_task_definition
+
+    @functools.wraps(original)
+    def describe_task_definition(self, task_definition_str: str):
+        name = task_definition_str.split("/")[-1]
+        if ":" in name:
+            return original(self, task_definition_str)
+        revisions = self.task_definitions.get(name, {})
+        active = [number for number, td in revisions.items() if getattr(td, "status", "ACTIVE") == "ACTIVE"]
+        if not active:
+            raise TaskDefinitionNotFoundException()
+        return revisions[max(active)]
+
+    EC2ContainerServiceBackend.describe_task_definition = describe_task_definition
+
+
+@fix
 def ecs_task_definition_families_by_status(pending):
     """AWS: ListTaskDefinitionFamilies with ``status=ACTIVE`` lists only the families that have an
     ACTIVE revision; with ``INACTIVE``, only those that have none; without it (``ALL``), both
