@@ -715,6 +715,28 @@ def test_backup_efs_recovery_points_and_restore_jobs(tasks_emulator):
     backup.delete_backup_vault(BackupVaultName="fixes-efs")
 
 
+@covers("application_autoscaling_keeps_an_ecs_service_in_its_range")
+def test_application_autoscaling_keeps_an_ecs_service_in_its_range(emulator):
+    ecs, scaling = client(emulator, "ecs"), client(emulator, "application-autoscaling")
+    ecs.create_cluster(clusterName="fixes-range")
+    container = [{"name": "c", "image": "public.ecr.aws/docker/library/python:3.12-slim", "memory": 128}]
+    ecs.register_task_definition(family="fixes-range", containerDefinitions=container)
+    ecs.create_service(cluster="fixes-range", serviceName="web", taskDefinition="fixes-range", desiredCount=2)
+
+    def register(low: int, high: int) -> int:
+        scaling.register_scalable_target(
+            ServiceNamespace="ecs", ResourceId="service/fixes-range/web",
+            ScalableDimension="ecs:service:DesiredCount", MinCapacity=low, MaxCapacity=high,
+        )  # fmt: skip
+        return ecs.describe_services(cluster="fixes-range", services=["web"])["services"][0]["desiredCount"]
+
+    assert register(1, 4) == 2  # inside the range: unchanged
+    assert register(3, 4) == 3  # below the new minimum: scaled out to it
+    assert register(1, 2) == 2  # above the new maximum: scaled in to it
+    ecs.delete_service(cluster="fixes-range", service="web", force=True)
+    ecs.deregister_task_definition(taskDefinition="fixes-range:1")
+
+
 @covers("ecs_task_definition_family_means_its_latest_active_revision")
 def test_ecs_task_definition_family_means_its_latest_active_revision(emulator):
     from botocore.exceptions import ClientError

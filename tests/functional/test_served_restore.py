@@ -99,10 +99,17 @@ def test_restore_yml_brings_the_database_and_the_files_back_to_recovery_points_a
     old = _instances(local_stack)[INSTANCE]
     tasks_before = {t["taskArn"] for t in running_tasks(local_stack)}
 
+    # Check mode: both points are checked, it says what it would do, and nothing changes.
+    both = ("-e", f"restore_point={snapshot_arn}", "-e", f"restore_efs_point={efs_point}")
+    check = local_stack.playbook("playbooks/restore.yml", "--check", *both)
+    assert check.rc == 0, check.output[-3000:]
+    said = " ".join(ANSI.sub("", check.stdout).split())
+    assert f"would restore {efs_point} into {file_system(local_stack)['FileSystemId']}" in said, said[-3000:]
+    assert set(_instances(local_stack)) == {INSTANCE} and not list(files.parent.glob("aws-backup-restore_*"))
+    assert {t["taskArn"] for t in running_tasks(local_stack)} == tasks_before
+
     # By ARN, as an AWS Backup recovery point of the instance is given.
-    run = local_stack.playbook(
-        "playbooks/restore.yml", "-e", f"restore_point={snapshot_arn}", "-e", f"restore_efs_point={efs_point}", *FAST
-    )
+    run = local_stack.playbook("playbooks/restore.yml", *both, *FAST)
     assert run.rc == 0, run.output[-5000:]
     assert find_leaks(collect_labels(local_stack.services), {"restore": run.output}) == []
 

@@ -665,6 +665,35 @@ def application_autoscaling_describe_policies_filters_names(pending):
     responses.ApplicationAutoScalingResponse.describe_scaling_policies = describe_scaling_policies
 
 
+@fix
+def application_autoscaling_keeps_an_ecs_service_in_its_range(pending):
+    """AWS: RegisterScalableTarget of an active resource "changes the resource's current
+    capacity to a value that is inside of this range" (API reference): an ECS service whose
+    desired count is below the new minimum scales out to it, one above the new maximum scales
+    in to it. moto: records the range only. Broke: with the emulator's ECS running tasks, a
+    new range outside the running count (``scale.yml -e min=...``) started or stopped no task."""
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+
+    original = ApplicationAutoscalingBackend.register_scalable_target
+
+    @functools.wraps(original)
+    def register_scalable_target(self, namespace, r_id, dimension, *args, **kwargs):
+        target = original(self, namespace, r_id, dimension, *args, **kwargs)
+        if namespace != "ecs" or dimension != "ecs:service:DesiredCount":
+            return target
+        _, cluster, name = r_id.split("/")
+        (service,), _missing = self.ecs_backend.describe_services(cluster, [name])
+        low, high = target.min_capacity, target.max_capacity
+        wanted = min(max(int(service.desired_count), int(low)), int(high))
+        if service.status == "ACTIVE" and wanted != int(service.desired_count):
+            service.desired_count = wanted
+            if service.deployments:
+                service.deployments[0]["desiredCount"] = wanted
+        return target
+
+    ApplicationAutoscalingBackend.register_scalable_target = register_scalable_target
+
+
 # -- ECS ------------------------------------------------------------------------------
 
 # CreateService parameters that moto accepts but drops; AWS returns them in the service.
