@@ -681,7 +681,7 @@ def application_autoscaling_keeps_an_ecs_service_in_its_range(pending):
         target = original(self, namespace, r_id, dimension, *args, **kwargs)
         if namespace != "ecs" or dimension != "ecs:service:DesiredCount":
             return target
-        _, cluster, name = r_id.split("/")
+        cluster, name = r_id.split("/")[1:]
         (service,), _missing = self.ecs_backend.describe_services(cluster, [name])
         low, high = target.min_capacity, target.max_capacity
         wanted = min(max(int(service.desired_count), int(low)), int(high))
