@@ -1,14 +1,19 @@
 """Bad input fails before the first AWS call, with the variable's name in the message.
 
-Each case overrides a few variables of ``inventories/local`` (``-e @case.json``) and
-runs ``site.yml`` in full, exactly as a user would, against a running emulator. The
-run must fail (rc != 0) in the Preflight play, the failure must name the variable, and
-the emulator must have received no request while the case ran: preflight is pure.
+Each case sets a few variables on top of ``inventories/local``, as a user's inventory
+would, and ``site.yml`` runs in full, exactly as a user runs it, against a running
+emulator. The run must fail (rc != 0) in the Preflight play, the failure must name the
+variable, and the emulator must have received no request while the case ran: preflight
+is pure.
 
-The cases run two at a time against one emulator (``emulator`` fixture). A run that
-reaches the emulator is stopped at once (it would deploy the stack otherwise), and a
-case whose run overlapped a request runs again alone, so that the request is charged to
-the case that made it.
+All cases run in one ``site.yml`` run: each case is a host of the ``openwebui`` group
+(connection local) whose host variables are the case's settings; inventory host
+variables take precedence over the inventory's group variables, so each host sees
+``inventories/local`` with its case applied. ``localhost``, the valid inventory, is left
+out with ``--limit``. Every host must fail in Preflight, so the run must end there with
+no AWS request. If the emulator gets one, the run is stopped at once (it would deploy
+the stack otherwise) and every case runs again alone, with ``-e @case.json``, so that
+the request is charged to the case that made it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import json
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,20 +217,22 @@ class Outcome:
     requests: list[dict] = field(default_factory=list)
 
 
-def _failures(stdout: str) -> list[dict]:
-    """Failed tasks (play, task, message), from the json callback's output."""
+def _failures(stdout: str) -> dict[str, list[dict]]:
+    """Failed tasks (play, task, message) per host, from the json callback's output."""
     try:
         data = json.loads(stdout[stdout.index("{") :])
     except ValueError:
-        return []
-    failed = []
+        return {}
+    failed: dict[str, list[dict]] = {}
     for play in data.get("plays", []):
         for task in play.get("tasks", []):
-            for result in task.get("hosts", {}).values():
+            for host, result in task.get("hosts", {}).items():
                 if result.get("failed"):
                     errors = result.get("argument_errors") or []
                     message = "\n".join([str(result.get("msg", "")), *map(str, errors)])
-                    failed.append({"play": play["play"]["name"], "task": task["task"]["name"], "msg": message})
+                    failed.setdefault(host, []).append(
+                        {"play": play["play"]["name"], "task": task["task"]["name"], "msg": message}
+                    )
     return failed
 
 
@@ -246,18 +252,9 @@ def _settled(emulator, quiet: float = 1.5, limit: float = 60) -> None:
             count, since = now, time.time()
 
 
-def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
-    """``site.yml`` with the case's overrides; stopped at once if the emulator gets a request."""
-    extra = tmp_dir / f"{case.id}.json"
-    extra.write_text(json.dumps(case.overrides))
-    cmd = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "site.yml",
-        "-i",
-        "inventories/local",
-        "-e",
-        f"@{extra}",
-    ]
+def _play(ansible, emulator, args: list[str]) -> tuple[int, str, dict[str, list[dict]], float, float]:
+    """``site.yml -i inventories/local <args>``, stopped at once if the emulator gets a request."""
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "-i", "inventories/local", *args]
     env, marker = runs.marked(dict(ansible.env, **emulator.env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"))
     start = time.time()
     proc = subprocess.Popen(
@@ -269,25 +266,46 @@ def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
             stdout, stderr = proc.communicate(timeout=0.5)
             break
         except subprocess.TimeoutExpired:
-            # Past preflight already (the case has failed): do not deploy the stack.
+            # Past preflight already (a case has failed): do not deploy the stack.
             if _since(emulator, start) or time.time() - start > 600:
                 runs.kill(proc, marker)
                 _settled(emulator)  # what it had in flight is charged to this run, not the next
-    return Outcome(proc.returncode, stdout + stderr, _failures(stdout), start, time.time())
+    return proc.returncode, stdout + stderr, _failures(stdout), start, time.time()
+
+
+def _run(ansible, emulator, case: Case, tmp_dir: Path) -> Outcome:
+    """One case alone: ``site.yml`` with its settings as extra variables."""
+    extra = tmp_dir / f"{case.id}.json"
+    extra.write_text(json.dumps(case.overrides))
+    rc, output, failures, start, end = _play(ansible, emulator, ["-e", f"@{extra}"])
+    return Outcome(rc, output, failures.get("localhost", []), start, end)
+
+
+def _batch(ansible, emulator, tmp_dir: Path) -> tuple[dict[str, Outcome], list[dict]]:
+    """Every case in one run: one host per case, its settings as host variables."""
+    hosts = {
+        case.id: {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            **case.overrides,
+        }
+        for case in CASES
+    }
+    cases = tmp_dir / "cases.json"
+    cases.write_text(json.dumps({"all": {"children": {"openwebui": {"hosts": hosts}}}}))
+    seen_before = len(emulator.requests())
+    rc, output, failures, start, end = _play(ansible, emulator, ["-i", str(cases), "--limit", "openwebui:!localhost"])
+    results = {case.id: Outcome(rc, output, failures.get(case.id, []), start, end) for case in CASES}
+    return results, emulator.requests()[seen_before:]
 
 
 @pytest.fixture(scope="module")
 def outcomes(ansible, emulator, tmp_path_factory):
-    """Every case's run, two at a time; a case that saw a request runs again alone to own it."""
+    """Every case in one run; if that run made a request, every case runs again alone to own it."""
     tmp_dir = tmp_path_factory.mktemp("bad-inventory")
-    seen_before = len(emulator.requests())
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {case.id: pool.submit(_run, ansible, emulator, case, tmp_dir) for case in CASES}
-        results = {name: future.result() for name, future in futures.items()}
-    batch_requests = emulator.requests()[seen_before:]
-    for case in CASES:
-        outcome = results[case.id]
-        if any(outcome.start - 0.5 <= r["t"] <= outcome.end + 0.5 for r in batch_requests):
+    results, batch_requests = _batch(ansible, emulator, tmp_dir)
+    if batch_requests:
+        for case in CASES:
             alone = _run(ansible, emulator, case, tmp_dir)
             alone.requests = _since(emulator, alone.start)
             results[case.id] = alone
@@ -303,6 +321,7 @@ def test_bad_inventory_fails_before_any_aws_call(case, outcomes):
     assert outcome.failures, f"{case.id}: no failed task in the output\n{outcome.output[-3000:]}"
     first = outcome.failures[0]
     assert first["play"] == "Preflight", f"{case.id}: failed after preflight, in {first}"
+    assert len(outcome.failures) == 1, f"{case.id}: more than one failure: {outcome.failures}"
     for text in case.expect:
         assert text in first["msg"], f"{case.id}: {text!r} not in the failure message: {first['msg']}"
     if case.secret:
