@@ -134,6 +134,8 @@ class Ansible:
         if verbosity:
             run_env.pop("ANSIBLE_STDOUT_CALLBACK")
         run_env.update(env or {})
+        # One module: mitogen's start costs more than it saves (tools/ansible_strategy.py).
+        run_env["ANSIBLE_STRATEGY"] = "linear"
         proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
         run = AnsibleRun(proc.returncode, proc.stdout, proc.stderr)
         if not verbosity:

@@ -19,6 +19,7 @@ import json
 
 import pytest
 
+from tests.functional.test_ansible_strategy import NOT_BUILTIN_STRATEGY
 from tools import iam_policy
 from tools.local_services import LocalServices
 
@@ -143,9 +144,12 @@ def test_enforcement_rejects_the_emulators_dummy_keys(tmp_path):
 
 @pytest.mark.slow
 def test_deploy_and_destroy_with_only_the_deployer_policy(tmp_path, ansible):
+    """Also the suite's full deploy with ansible's own strategy: correct without mitogen."""
     with EnforcingServices(tmp_path, _policy()) as stack:
-        deploy = ansible.playbook("site.yml", "-i", "inventories/local", *stack.extra_vars(), env=stack.env())
+        env = {**stack.env(), "ANSIBLE_STRATEGY": "linear"}
+        deploy = ansible.playbook("site.yml", "-i", "inventories/local", *stack.extra_vars(), env=env)
         assert deploy.rc == 0, deploy.output[-5000:]
+        assert NOT_BUILTIN_STRATEGY not in deploy.output  # linear, not mitogen
         assert stack.denied() == []
         destroy = ansible.playbook(
             "playbooks/destroy.yml",
@@ -154,7 +158,7 @@ def test_deploy_and_destroy_with_only_the_deployer_policy(tmp_path, ansible):
             *stack.extra_vars(),
             "-e",
             "openwebui_destroy_data=true",
-            env=stack.env(),
+            env=env,
         )
         assert destroy.rc == 0, destroy.output[-5000:]
         assert stack.denied() == []

@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tools import ansible_strategy
+
 from . import rds_servers
 from .cache_nodes import stop_leftovers
 from .ecs_runner import kill_leftovers
@@ -212,6 +214,7 @@ class LocalServices:
             "AWS_REGION": self.state["aws_region"],
             "OPENWEBUI_LOCAL_STATE": str(self.state_dir),
         }
+        env.update(ansible_strategy.env())  # mitogen's persistent interpreter (tools/ansible_strategy.py)
         return env
 
     def client(self, service: str, region: str | None = None):

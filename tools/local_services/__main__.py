@@ -19,6 +19,8 @@ import shlex
 import subprocess
 import sys
 
+from tools import ansible_strategy
+
 from . import LocalServices, install_signal_handlers, state_dir_from_env, stop_from_state
 from .emulator import parse_pending
 from .postgres import DEFAULT_FLAVOUR
@@ -33,6 +35,8 @@ def _env_lines(state: dict, state_dir) -> list[str]:
         f"export AWS_SECRET_ACCESS_KEY={state['aws_secret_access_key']}",
         f"export AWS_DEFAULT_REGION={state['aws_region']}",
         f"export OPENWEBUI_LOCAL_STATE={state_dir}",
+        # mitogen's persistent interpreter for ansible-playbook (tools/ansible_strategy.py)
+        *(f"export {name}={shlex.quote(value)}" for name, value in ansible_strategy.env().items()),
     ]
     if pg:
         lines += [
