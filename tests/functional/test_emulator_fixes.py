@@ -948,6 +948,37 @@ def test_elasticache_deleted_cluster_goes_away_and_subnet_group_deletes(run, emu
     assert "fixes-gone" not in [g["CacheSubnetGroupName"] for g in groups]
 
 
+@covers("elasticache_cache_parameter_groups")
+def test_elasticache_parameter_group_module(run, emulator):
+    """community.aws.elasticache_parameter_group (its families stop at ``redis6.x``): create with
+    values, again without a change, reset, delete. The replication group fixes' own tests
+    (boto3, real servers) are in test_replication_groups.py."""
+    args = {
+        "name": "fixes-redis6",
+        "group_family": "redis6.x",
+        "description": "fixes",
+        "values": {"maxmemory-policy": "allkeys-lru", "timeout": 300},
+        "state": "present",
+    }
+    first = run("community.aws.elasticache_parameter_group", args)
+    second = run("community.aws.elasticache_parameter_group", args)
+    assert (first["changed"], second["changed"]) == (True, False)
+    elasticache = client(emulator, "elasticache")
+
+    def user_values():
+        found = elasticache.describe_cache_parameters(CacheParameterGroupName="fixes-redis6", Source="user")
+        return {p["ParameterName"]: p["ParameterValue"] for p in found["Parameters"]}
+
+    assert user_values() == {"maxmemory-policy": "allkeys-lru", "timeout": "300"}
+    bad = run("community.aws.elasticache_parameter_group", dict(args, values={"no-such": 1}), ok=False)
+    assert bad["failed"] and "not a modifiable parameter" in bad["msg"]
+    reset = run("community.aws.elasticache_parameter_group", {"name": "fixes-redis6", "state": "reset"})
+    assert reset["changed"] is True and user_values() == {}
+    gone = run("community.aws.elasticache_parameter_group", {"name": "fixes-redis6", "state": "absent"})
+    again = run("community.aws.elasticache_parameter_group", {"name": "fixes-redis6", "state": "absent"})
+    assert (gone["changed"], again["changed"]) == (True, False)
+
+
 # -- CloudWatch ----------------------------------------------------------------------
 
 

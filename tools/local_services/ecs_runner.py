@@ -39,7 +39,10 @@ Services
   * service events tell what happened, newest first, as ECS writes them.
 
 The front door (``front_door``) serves the load balancers' listeners on local ports; the
-ElastiCache clusters are real Redis servers (``cache_nodes``). Everything it starts is
+ElastiCache clusters and replication groups are real Redis servers (``cache_nodes``), and
+every task gets ``SSL_CERT_FILE`` / ``REQUESTS_CA_BUNDLE``: a bundle of the system's CA
+certificates and the nodes' CA (``cache_nodes.trust_env()``), as an image trusts Amazon's
+root CA (a task definition's own values win). Everything it starts is
 stopped with the emulator (``shutdown``), and every process's PID is written under the
 tasks directory so that ``stop_from_state`` can end what a killed emulator left.
 """
@@ -182,6 +185,9 @@ class LocalTask:
             "LANG": "C.UTF-8",
             "TMPDIR": str(self.dir / "tmp"),
             "HOSTNAME": f"ip-{self.address.replace('.', '-')}",
+            # The image's trust store: the system's CAs and the ElastiCache nodes' (cache_nodes),
+            # as an image trusts Amazon's root CA, which signs ElastiCache's certificates.
+            **cache_nodes.trust_env(),
             **launch.env,
             **self.runner.aws_env(self.task.region_name),
         }

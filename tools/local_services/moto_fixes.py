@@ -2,14 +2,18 @@
 
 Each fix is one small function named after the AWS behaviour it restores, and is
 covered by a test (``tests/functional/test_emulator_fixes.py``) against the module
-that needed it. ``apply()`` installs them all; it is called by the launcher before
-the server starts. The fixes patch moto's classes in the emulator process only.
+that needed it. The fixes of ElastiCache replication groups and cache parameter groups
+are in ``replication_groups`` (imported at the end of this module, registered with the
+same ``@fix``; tests in ``tests/functional/test_replication_groups.py``). ``apply()``
+installs them all; it is called by the launcher before the server starts. The fixes
+patch moto's classes in the emulator process only.
 
 Pending-state simulation: ``apply(pending={"rds": 20, "nat": 5, "elb": 8, "ecs": 10,
 "elasticache": 6})`` holds newly created resources of that kind in their transitional
 state for that many seconds (RDS ``creating``, NAT ``pending``, ELB ``provisioning``,
-ECS deployment ``IN_PROGRESS``, ElastiCache ``creating`` and, once deleted,
-``deleting``), as AWS does; without an entry they are ready at once.
+ECS deployment ``IN_PROGRESS``, ElastiCache ``creating``, a modified replication group
+``modifying`` and, once deleted, ``deleting``), as AWS does; without an entry they are
+ready at once.
 
 The fixes are written for one moto version (``MOTO_VERSION``, the pin of
 ``requirements/dev.txt``): ``apply()`` refuses any other, since a fix patches moto's
@@ -2289,3 +2293,9 @@ def bucket_policy_statement_with_unmet_condition_does_not_apply(pending):
         return IAMPolicy(json.dumps({**document, "Statement": applying})).is_action_permitted(action, resource)
 
     FakeBucket.get_permission = get_permission
+
+
+# -- ElastiCache replication groups and cache parameter groups (their own module) -------------
+# Imported last: its fixes register after the ones above (the cache cluster fixes they build on).
+
+from . import replication_groups  # noqa: E402, F401  # pylint: disable=unused-import,wrong-import-position

@@ -110,7 +110,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import datetime
 import errno
 import functools
 import json
@@ -127,6 +126,7 @@ import time
 import uuid
 from pathlib import Path
 
+from .certificates import load_or_make_ca
 from .postgres import (
     REPO,
     SERVICE_USER,
@@ -136,7 +136,6 @@ from .postgres import (
     bin_dir,
     create_rds_roles,
     issue_server_certificate,
-    new_ca,
     write_certificate,
     write_private_key,
 )
@@ -272,20 +271,7 @@ class _Runtime:
 
 def _load_or_make_ca(home: Path):
     """The state directory's CA: kept across restarts, renewed with less than 30 days left."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    cert_path, key_path = home / "ca.pem", home / "ca.key"
-    with contextlib.suppress(OSError, ValueError):
-        ca = x509.load_pem_x509_certificate(cert_path.read_bytes())
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-        left = ca.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
-        if left > datetime.timedelta(days=30) and ca.public_key() == key.public_key():
-            return ca, key
-    ca, key = new_ca("openwebui local RDS CA", days=CA_DAYS)
-    write_private_key(key_path, key)
-    write_certificate(cert_path, ca)
-    return ca, key
+    return load_or_make_ca(home, "openwebui local RDS CA", days=CA_DAYS)
 
 
 class _Server:
