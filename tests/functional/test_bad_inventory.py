@@ -256,7 +256,8 @@ def _play(ansible, emulator, args: list[str]) -> tuple[int, str, dict[str, list[
     """``site.yml -i inventories/local <args>``, stopped at once if the emulator gets a request."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "-i", "inventories/local", *args]
     # linear: mitogen runs the hosts (localhost aliases) one after another, twice as slow here.
-    env = dict(ansible.env, **emulator.env(), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_STRATEGY="linear")
+    env = {**ansible.env, **emulator.env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"}
+    env["ANSIBLE_STRATEGY"] = "linear"
     env, marker = runs.marked(env)
     start = time.time()
     proc = subprocess.Popen(

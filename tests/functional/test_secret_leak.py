@@ -164,7 +164,8 @@ def test_a_full_deploy_leaks_no_secret(local_stack):
     texts: dict[str, str | bytes] = {}
     for index, run in enumerate(local_stack.runs):
         texts |= {f"ansible run {index} stdout": run.stdout, f"ansible run {index} stderr": run.stderr}
-    assert "ESTABLISH LOCAL CONNECTION" in texts["ansible run 0 stdout"], "the deploy did not run at -vvv"
+    # At -vvv (and only there) the results show each module's arguments ("invocation:").
+    assert "\n    invocation:\n" in texts["ansible run 0 stdout"], "the deploy did not run at -vvv"
     # The RDS instance's server (rds_servers): its log and files, not its data directory (nor
     # the snapshots' copies of it), which hold the roles' SCRAM verifiers, never a password.
     rds_home = services.state_dir / "rds"
