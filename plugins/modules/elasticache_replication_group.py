@@ -139,9 +139,8 @@ options:
     type: str
   auth_token:
     description:
-      - The AUTH token (password) of the group's default user, 16 to 128 printable ASCII characters without
-        space, C(@), C(") or C(/) (AWS documents C(!&#$^<>-) as the special characters it supports).
-        Needs O(transit_encryption=true).
+      - The AUTH token (password) of the group's default user, 16 to 128 characters, letters, digits and only
+        the special characters AWS allows, C(!&#$^<>-). Needs O(transit_encryption=true).
       - Set on creation; on an existing group sent only with O(auth_token_update_strategy). Never returned.
     type: str
   auth_token_update_strategy:
@@ -438,7 +437,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 # 1 to 40 characters: a letter first, then letters, digits and single hyphens, no hyphen last.
 GROUP_ID = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,39}$")
 # Printable ASCII but space, and none of @ " / (AWS's AUTH token constraints).
-AUTH_TOKEN = re.compile(r"^[!#-.0-?A-~]{16,128}$")
+AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")  # AWS: only !&#$^<>- besides letters, digits
 # What KMS answers for a key or alias that does not exist, or that the caller may not describe.
 KEY_NOT_USABLE = ["NotFoundException", "AccessDeniedException", "InvalidArnException"]
 # Settings of a group that AWS (or this module) cannot change once it exists, in the order they are named.
@@ -500,8 +499,8 @@ def option_problem(params):
             return "auth_token needs transit_encryption=true (AWS accepts an AUTH token only with TLS)"
         if not AUTH_TOKEN.match(token):
             return (
-                "auth_token must be 16 to 128 printable ASCII characters without space, '@', '\"' or '/' "
-                "(got {0} characters; the value is not shown)".format(len(token))
+                "auth_token must be 16 to 128 printable ASCII characters: letters, digits and only the special "
+                "characters !&#$^<>- (got {0} characters; the value is not shown)".format(len(token))
             )
     if params.get("auth_token_update_strategy") and token is None:
         return "auth_token_update_strategy needs auth_token (the token to rotate to or set)"

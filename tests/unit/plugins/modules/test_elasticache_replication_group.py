@@ -141,6 +141,8 @@ def test_the_stack_s_options_are_accepted():
         (dict(transit_encryption=False), "auth_token needs transit_encryption=true"),
         (dict(auth_token="short"), "auth_token must be 16 to 128 printable ASCII characters"),
         (dict(auth_token="x" * 129), "auth_token must be 16 to 128 printable ASCII characters"),
+        (dict(auth_token="Percent%Token0123456"), "auth_token must be 16 to 128 printable ASCII characters"),
+        (dict(auth_token="Tilde~Token01234567"), "auth_token must be 16 to 128 printable ASCII characters"),
         (dict(auth_token="with-an-@-sign-in-it"), "auth_token must be 16 to 128"),
         (dict(auth_token='with-a-"-quote-in-it'), "auth_token must be 16 to 128"),
         (dict(auth_token="with-a-/-slash-in-it"), "auth_token must be 16 to 128"),
