@@ -84,13 +84,18 @@ EXPECTED_COUNTS = {
     "topics": 1,
     "backup plans": 1,
     "backup vaults": 1,
-    "cache clusters": 1,
-    "secrets": 7,  # with the first administrator's password
+    # The replication group <stack>-cache: its primary and replica are cache clusters.
+    "cache clusters": 2,
+    "replication groups": 1,
+    "cache parameter groups": 1,
+    "cache subnet groups": 1,
+    "secrets": 8,  # with the first administrator's password and the Redis AUTH token
     "iam roles": 5,
     "task definition families": 1,
-    "log groups": 2,
+    "log groups": 4,  # the app's, the flow logs', the Redis slow log's and engine log's
     "alarms": 17,
-    "tagged": 54,
+    # + the AUTH token's secret, the two Redis log groups and the replication group
+    "tagged": 58,
 }
 # inventories/local: 2 AZs (vpc_az_count) x 3 tiers (public, private, database).
 EXPECTED_SUBNETS = 6
