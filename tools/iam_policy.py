@@ -154,6 +154,8 @@ def sample_vars(stack: str, account: str, region: str, partition: str = "aws") -
     for name, value in common.items():
         if isinstance(value, str) and "|" not in value:
             variables[name] = env.from_string(value).render(variables)
+        elif isinstance(value, dict) and all(isinstance(v, str) and "|" not in v for v in value.values()):
+            variables[name] = {key: env.from_string(v).render(variables) for key, v in value.items()}
     key = f"arn:{partition}:kms:{region}:{account}:key/0b7e1c55-5a1e-4c55-9f0e-5a3b1e2d7c11"
     for role in ("security", "storage", "backup"):
         variables[f"{role}__partition"] = partition

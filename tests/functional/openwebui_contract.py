@@ -252,12 +252,18 @@ LOCAL_OVERRIDES: dict[str, tuple[str, str]] = {
     "SCARF_NO_ANALYTICS": ("true", "The image sets it in its Dockerfile; the PyPI package does not."),
     "DO_NOT_TRACK": ("true", "The image sets it in its Dockerfile; the PyPI package does not."),
     "ANONYMIZED_TELEMETRY": ("false", "The image sets it in its Dockerfile; the PyPI package does not."),
+    "SSL_CERT_FILE": (
+        "{ca_bundle}",
+        "In AWS the replication group's certificate is signed by Amazon's CA, which the image trusts; "
+        "locally by the emulator's ElastiCache CA, added to the system's (as every emulated task has it). "
+        "The rediss:// URL stays as rendered.",
+    ),
 }
 
 
 # Rendered values that name an endpoint in AWS which the emulator does not serve: name ->
 # (local value, why). Each must be in the rendered environment, and keeps its meaning.
-# (The Redis URLs stay as rendered: in run-tasks mode the cache cluster is a real Redis.)
+# (The Redis URLs stay as rendered: in run-tasks mode the replication group is a real Redis behind TLS.)
 LOCAL_SUBSTITUTIONS: dict[str, tuple[str, str]] = {
     "DATA_DIR": (
         "{data_dir}",

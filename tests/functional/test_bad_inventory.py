@@ -113,6 +113,18 @@ CASES = [
     Case("file-size-in-bytes", {"ecs_service_file_max_size_mb": 52428800}, ["ecs_service_file_max_size_mb", "MB"]),
     Case("file-count-zero", {"ecs_service_file_max_count": 0}, ["ecs_service_file_max_count"]),
     Case("cache-node-type-malformed", {"cache_node_type": "t4g.small"}, ["cache_node_type"]),
+    Case("cache-engine-version-5", {"cache_engine_version": "5.0"}, ["cache_engine_version", "6.2 or later"]),
+    Case("cache-replicas-6", {"cache_replicas": 6}, ["cache_replicas", "0 to 5"]),
+    Case("cache-failover-without-replica", {"cache_replicas": 0}, ["cache_automatic_failover", "cache_replicas"]),
+    Case(
+        "cache-multi-az-without-failover",
+        {"cache_automatic_failover": False},
+        ["cache_multi_az", "cache_automatic_failover"],
+    ),
+    Case("cache-parameters-not-a-mapping", {"cache_parameters": ["maxmemory-policy"]}, ["cache_parameters"]),
+    Case("cache-log-retention-45", {"cache_log_retention_days": 45}, ["cache_log_retention_days"]),
+    Case("cache-auth-token-length-8", {"cache_auth_token_length": 8}, ["cache_auth_token_length", "16 to 128"]),
+    Case("cache-rotate-phase-unknown", {"cache_rotate_phase": "later"}, ["cache_rotate_phase"]),
     # --- database ---
     *[
         Case(
@@ -256,8 +268,12 @@ def _play(ansible, emulator, args: list[str]) -> tuple[int, str, dict[str, list[
     """``site.yml -i inventories/local <args>``, stopped at once if the emulator gets a request."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "-i", "inventories/local", *args]
     # linear: mitogen runs the hosts (localhost aliases) one after another, twice as slow here.
-    env = {**ansible.env, **emulator.env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"}
-    env["ANSIBLE_STRATEGY"] = "linear"
+    env = {
+        **ansible.env,
+        **emulator.env(),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        "ANSIBLE_STRATEGY": "linear",
+    }
     env, marker = runs.marked(env)
     start = time.time()
     proc = subprocess.Popen(

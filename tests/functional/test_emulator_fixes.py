@@ -948,6 +948,29 @@ def test_elasticache_deleted_cluster_goes_away_and_subnet_group_deletes(run, emu
     assert "fixes-gone" not in [g["CacheSubnetGroupName"] for g in groups]
 
 
+@covers("elasticache_modify_cache_subnet_group")
+def test_elasticache_subnet_group_changes_in_place(run, emulator, network):
+    """community.aws.elasticache_subnet_group on an existing group with another description and
+    subnets: ModifyCacheSubnetGroup (moto: 500); again, no change."""
+    elasticache = client(emulator, "elasticache")
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName="fixes-moved", CacheSubnetGroupDescription="before", SubnetIds=network["subnets"][:1]
+    )
+    args = {"name": "fixes-moved", "description": "after", "subnets": network["subnets"], "state": "present"}
+    changed = run("community.aws.elasticache_subnet_group", args)
+    again = run("community.aws.elasticache_subnet_group", args)
+    assert (changed["changed"], again["changed"]) == (True, False)
+    (group,) = elasticache.describe_cache_subnet_groups(CacheSubnetGroupName="fixes-moved")["CacheSubnetGroups"]
+    assert group["CacheSubnetGroupDescription"] == "after"
+    assert sorted(s["SubnetIdentifier"] for s in group["Subnets"]) == sorted(network["subnets"])
+    assert group["VpcId"] == network["vpc"]
+    missing = run("community.aws.elasticache_subnet_group", dict(args, name="fixes-none"), ok=True)
+    assert missing["changed"] is True  # created: an unknown group is not modified
+    error = elasticache.exceptions.CacheSubnetGroupNotFoundFault
+    with pytest.raises(error):
+        elasticache.modify_cache_subnet_group(CacheSubnetGroupName="fixes-unknown", CacheSubnetGroupDescription="x")
+
+
 @covers("elasticache_cache_parameter_groups")
 def test_elasticache_parameter_group_module(run, emulator):
     """community.aws.elasticache_parameter_group (its families stop at ``redis6.x``): create with

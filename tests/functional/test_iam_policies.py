@@ -24,7 +24,8 @@ _PM = "parliament:PERMISSIONS_MANAGEMENT_ACTIONS:MEDIUM:"
 _DEPLOYER_PM = (
     "iam:attachrolepolicy,iam:createrole,iam:createservicelinkedrole,iam:deleterole,iam:deleterolepolicy,"
     "iam:detachrolepolicy,iam:passrole,iam:putrolepolicy,iam:updateassumerolepolicy,iam:updaterole,"
-    "iam:updateroledescription,kms:creategrant,kms:createkey,kms:putkeypolicy,s3:deletebucketpolicy,"
+    "iam:updateroledescription,kms:creategrant,kms:createkey,kms:putkeypolicy,logs:putresourcepolicy,"
+    "s3:deletebucketpolicy,"
     "s3:putbucketpolicy,s3:putbucketpublicaccessblock,sns:createtopic,sns:settopicattributes"
 )
 _S3_ESCALATION = (
@@ -160,6 +161,16 @@ def test_statements_on_any_resource_only_look_up_or_create_with_the_stack_tag(po
     """A deployer statement on Resource * is a look-up, a create under aws:RequestTag/Stack,
     or one of the few actions AWS grants on * only (named here)."""
     only_star = {"ecs:DeregisterTaskDefinition", "sns:Unsubscribe", "backup-storage:MountCapsule"}
+    # CloudWatch Logs' vended log delivery (the cache's slow and engine logs): no resource-level permission.
+    only_star |= {
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:DescribeResourcePolicies",
+        "logs:PutResourcePolicy",
+    }
     for statement in policies["deployer-policy"][1]["Statement"]:
         if statement["Resource"] != "*":
             continue

@@ -65,10 +65,11 @@ KMS_KILL = Kill("ajudadigital.openwebui.security : Create the stack's KMS key", 
 # What the stack holds, per kind of leftovers() (lengths of its lists). The kinds the
 # stack has one of follow from the roles and inventories/local: one VPC, files bucket,
 # RDS instance, EFS, ECR repository, Cognito pool, ALB, ECS cluster, KMS key, SNS topic,
-# backup plan and vault (no copy region, no access-log bucket), one Redis node. The
-# others were counted on the converged stack (final re-run changed=0, no name repeated):
-# 6 secrets (WEBUI_SECRET_KEY, database master and app credentials, DATABASE_URL, Cognito
-# client secret, Redis URL), 5 IAM roles (the restore task's among them), 2 log groups, 17 alarms, 53 tagged ARNs (all
+# backup plan and vault (no copy region, no access-log bucket), one Redis replication
+# group (of 2 cache clusters) with its parameter and subnet groups. The others follow from
+# the converged stack (final re-run changed=0, no name repeated): secrets (WEBUI_SECRET_KEY,
+# database master and app credentials, DATABASE_URL, Cognito client secret, Redis URL and
+# AUTH token), 5 IAM roles (the restore task's among them), 2 log groups, 17 alarms, 53 tagged ARNs (all
 # pages of GetResources: one page holds at most 100 tags; the KMS key is counted on its own;
 # the 13 monitoring alarms are among them: cloudwatch_metric_alarms tags them).
 EXPECTED_COUNTS = {
@@ -84,13 +85,18 @@ EXPECTED_COUNTS = {
     "topics": 1,
     "backup plans": 1,
     "backup vaults": 1,
-    "cache clusters": 1,
-    "secrets": 7,  # with the first administrator's password
+    # The replication group <stack>-cache: its primary and replica are cache clusters.
+    "cache clusters": 2,
+    "replication groups": 1,
+    "cache parameter groups": 1,
+    "cache subnet groups": 1,
+    "secrets": 8,  # with the first administrator's password and the Redis AUTH token
     "iam roles": 5,
     "task definition families": 1,
-    "log groups": 2,
+    "log groups": 4,  # the app's, the flow logs', the Redis slow log's and engine log's
     "alarms": 17,
-    "tagged": 54,
+    # + the AUTH token's secret, the two Redis log groups and the replication group
+    "tagged": 58,
 }
 # inventories/local: 2 AZs (vpc_az_count) x 3 tiers (public, private, database).
 EXPECTED_SUBNETS = 6

@@ -17,6 +17,7 @@ import http.client
 import json
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ from tests.functional.openwebui_contract import (
     task_definition_of_service,
     with_local_overrides,
 )
+from tools.local_services import cache_nodes
 from tools.local_services.util import free_port
 from tools.openwebui_app import OpenWebUI, ensure_app_venv
 
@@ -154,7 +156,7 @@ class Deployment:
     rendered: dict[str, str]
     task_definition: dict
     oidc_url: str
-    redis: tuple[str, int]  # the stack's cache node (a real Redis in run-tasks mode)
+    redis: tuple[str, int]  # the primary of the stack's replication group (a real Redis behind TLS)
     state: dict
 
     @property
@@ -267,8 +269,8 @@ def deployment(tmp_path_factory, app_venv, local_stack):
     rendered = environment_from_task_definition(aws_env, arn, container=CONTAINER)
     superuser_dsn = master_dsn(local_stack)  # RDS's master user (rds_superuser), a member of the app role
     elasticache = aws_client(aws_env, "elasticache")
-    (cluster,) = elasticache.describe_cache_clusters(ShowCacheNodeInfo=True)["CacheClusters"]
-    endpoint = cluster["CacheNodes"][0]["Endpoint"]
+    (group,) = elasticache.describe_replication_groups(ReplicationGroupId=f"{STACK}-cache")["ReplicationGroups"]
+    endpoint = group["NodeGroups"][0]["PrimaryEndpoint"]
     redis = (endpoint["Address"], int(endpoint["Port"]))
     with OidcProvider(root / "oidc") as oidc, UnreachableHub() as hub:
         for sub, claims in OIDC_USERS.items():
@@ -282,6 +284,7 @@ def deployment(tmp_path_factory, app_venv, local_stack):
             model_hub=str(app_venv / "hf-cache" / "hub"),
             oidc_discovery_url=f"{oidc.url}/.well-known/openid-configuration",
             hf_endpoint=hub.url,
+            ca_bundle=str(cache_nodes.ca_bundle(local_stack.services.state_dir)),
         )
         (root / "data").mkdir()
         with OpenWebUI(root / "app", app_venv) as app:
@@ -574,18 +577,28 @@ def test_uploaded_file_lands_in_s3_and_is_retrieved(deployment):
 
 @pytest.mark.e2e
 def test_websocket_manager_uses_redis(deployment):
-    """WEBSOCKET_MANAGER=redis: the app keeps its shared state in the stack's Redis (the cache
-    cluster's node), which the service's tasks share."""
-    keys = _redis_command(deployment.redis, "KEYS", "*")
+    """WEBSOCKET_MANAGER=redis: the app keeps its shared state in the stack's Redis (the primary
+    of the replication group), which the service's tasks share. Open WebUI reached it with the
+    rendered rediss:// URL: over TLS, with the AUTH token."""
+    assert deployment.rendered["WEBSOCKET_REDIS_URL"].startswith("rediss://:")
+    token = urlparse(deployment.rendered["REDIS_URL"]).password
+    keys = _redis_command(deployment, ("AUTH", token), ("KEYS", "*"))
     assert keys, "Open WebUI wrote nothing to the Redis of WEBSOCKET_REDIS_URL / REDIS_URL"
 
 
-def _redis_command(address: tuple[str, int], *args: str) -> list[str]:
-    """One command in RESP over a socket (no Redis client in the test venv); returns a list reply."""
-    payload = f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)
-    with socket.create_connection(address, timeout=5) as conn:
-        conn.sendall(payload.encode())
+def _redis_command(deployment: Deployment, *commands: tuple[str, ...]) -> list[str]:
+    """Commands in RESP over TLS (the emulator's ElastiCache CA; no Redis client in the test venv);
+    returns the last one's list reply (the ones before must answer +OK)."""
+    payload = b"".join(
+        (f"*{len(args)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in args)).encode() for args in commands
+    )
+    context = ssl.create_default_context(cafile=str(cache_nodes.ca_file(deployment.stack.services.state_dir)))
+    raw = socket.create_connection(deployment.redis, timeout=5)
+    with context.wrap_socket(raw, server_hostname=deployment.redis[0]) as conn:
+        conn.sendall(payload)
         reader = conn.makefile("rb")
+        for _command in commands[:-1]:
+            assert reader.readline().decode().strip() == "+OK"
         header = reader.readline().decode().strip()
         assert header.startswith("*"), header
         items = []

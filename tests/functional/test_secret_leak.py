@@ -12,8 +12,10 @@ client secret, the Redis URL...) is searched for, in every form it could take in
 * every file the run left in the local services' state directory, in ansible's
   temporary directories, in PostgreSQL's log, and under the repository (``.local``
   and the checkout), except the secret stores themselves: ``services.json`` (the local
-  services' own credentials, mode 0600) and PostgreSQL's data directory (the database
-  keeps its roles' passwords, hashed).
+  services' own credentials, mode 0600), PostgreSQL's data directory (the database
+  keeps its roles' passwords, hashed) and the ``redis.conf`` of each emulated ElastiCache
+  node (the server's own ACL: the AUTH token is the ``default`` user's password there, as
+  ElastiCache keeps it on its nodes).
 """
 
 from __future__ import annotations
@@ -172,7 +174,11 @@ def test_a_full_deploy_leaks_no_secret(local_stack):
     run_root = rds_home / "run-root"
     servers_root = Path(run_root.read_text(encoding="utf-8")) if run_root.exists() else rds_home / "run"
     binary = {str(path) for path in servers_root.glob("instances/*/data")} | {str(servers_root / "pginstall")}
-    texts |= read_files(services.state_dir, skip={str(services.state_file), str(rds_home / "snapshots")})
+    # The emulated ElastiCache nodes' own configuration (their ACL holds the AUTH token).
+    node_configs = {str(path) for path in (services.state_dir / "cache").glob("*/*/redis.conf")}
+    assert not (services.state_dir / "cache").exists() or node_configs, "no node configuration where expected"
+    skip = {str(services.state_file), str(rds_home / "snapshots"), *node_configs}
+    texts |= read_files(services.state_dir, skip=skip)
     texts |= read_files(local_stack.ansible_tmp)
     texts |= read_files(servers_root, skip=binary)
     texts |= read_files(REPO, skip=REPO_SKIP, newer_than_ns=local_stack.started_ns)

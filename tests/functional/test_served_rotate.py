@@ -8,13 +8,16 @@ before test_served_stack.py and test_stack.py.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 import pytest
 
 from tests.functional.conftest import LOCAL_STACK
+from tests.functional.test_replication_groups import redis
 from tests.functional.test_secret_leak import find_leaks, sensitive_values, stack_secrets
 from tests.functional.test_served_stack import (
     _serving_checker,
@@ -25,6 +28,7 @@ from tests.functional.test_served_stack import (
     urls,
 )
 from tests.functional.test_stack import changed_tasks
+from tools.local_services import cache_nodes
 from tools.make_local import recap
 
 pytestmark = pytest.mark.xdist_group("local_stack")
@@ -66,7 +70,7 @@ def session(https: str, tls, token: str) -> int:
     ("value", "expected"),
     [
         ("passwords", "rotate must name one or more of database, webui_secret_key, oauth_client_secret, redis_auth"),
-        ("redis_auth", "rotate=redis_auth: the cache of this stack has no AUTH token to rotate"),
+        ("redis_auth,keys", "rotate must name one or more of"),
     ],
 )
 def test_rotate_yml_refuses_bad_input_before_any_change(local_stack, value, expected):
@@ -149,3 +153,57 @@ def test_rotate_yml_rotates_three_secrets_with_no_downtime_and_prints_none(local
     assert recap(check.stdout)["localhost"]["changed"] == 0
     assert find_leaks(labels, {"check --diff": check.output}) == []
     assert database_url(local_stack) == new_url and secret(local_stack, "oauth-client-secret") == stored
+
+
+def redis_accepts(stack, url: str, token: str) -> bool:
+    """Whether the replication group's primary (the URL's host and port, over TLS with the
+    emulator's ElastiCache CA) accepts ``AUTH <token>``."""
+    parts = urlsplit(url)
+    context = ssl.create_default_context(cafile=str(cache_nodes.ca_file(stack.services.state_dir)))
+    return redis((parts.hostname, parts.port), ("AUTH", token), context=context) == ["OK"]
+
+
+def test_rotate_yml_rotates_the_redis_auth_token_with_no_downtime(local_stack):
+    """rotate=redis_auth: ROTATE (old and new token valid), the new token and URL stored, the
+    service restarted (rolling) onto it, then SET. /health answers 200 throughout; the new
+    URL is rediss:// to the same primary with another token; the old token is refused
+    (WRONGPASS) and the new one accepted; only new tasks run; no token in the output."""
+    https, tls = urls(local_stack)[443], stack_tls(local_stack)
+    old_url, old_token = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
+    assert urlsplit(old_url).scheme == "rediss" and urlsplit(old_url).password == old_token
+    assert redis_accepts(local_stack, old_url, old_token)
+    tasks_before = {t["taskArn"] for t in running_tasks(local_stack)}
+
+    stop, answers = threading.Event(), []
+    checker = threading.Thread(target=_serving_checker, args=(https, tls, stop, answers, "/health"))
+    checker.start()
+    try:
+        run = local_stack.playbook("playbooks/rotate.yml", "-e", "rotate=redis_auth", *FAST)
+    finally:
+        stop.set()
+        checker.join(60)
+    assert run.rc == 0, run.output[-4000:]
+    assert answers and set(answers) == {200}, f"a request failed during the rotation: {sorted(set(map(str, answers)))}"
+
+    new_url, new_token = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
+    assert new_token != old_token and len(new_token) == 64 and new_token.isalnum()
+    old_parts, new_parts = urlsplit(old_url), urlsplit(new_url)
+    assert (new_parts.scheme, new_parts.hostname, new_parts.port, new_parts.path) == (
+        "rediss",
+        old_parts.hostname,
+        old_parts.port,
+        old_parts.path,
+    )
+    assert new_parts.password == new_token
+    assert old_token not in run.output and new_token not in run.output
+
+    # SET: only the new token is valid.
+    assert redis_accepts(local_stack, new_url, new_token)
+    assert not redis_accepts(local_stack, new_url, old_token)
+    group = local_stack.client("elasticache").describe_replication_groups(ReplicationGroupId=f"{LOCAL_STACK}-cache")
+    assert group["ReplicationGroups"][0]["AuthTokenEnabled"] is True
+
+    # The service runs only new tasks (they read the new URL when they started), as many as before.
+    after = running_tasks(local_stack)
+    assert len(after) == len(tasks_before) and not tasks_before & {t["taskArn"] for t in after}
+    assert service(local_stack)["deployments"][0]["rolloutState"] == "COMPLETED"

@@ -234,7 +234,8 @@ client.disconnect()
 
 def test_a_chat_event_from_one_task_reaches_a_client_of_the_other_through_redis(local_stack):
     """WEBSOCKET_MANAGER=redis: a client connected to task A gets the event that a request
-    answered by task B emits to its user (the two share the cache cluster's Redis)."""
+    answered by task B emits to its user (the two share the replication group's primary, over
+    TLS with the AUTH token)."""
     from tools.openwebui_app import ensure_app_venv
 
     token = first_admin_token(local_stack)

@@ -66,14 +66,14 @@ def _first(tasks: list[tuple[str, str]], role: str, prefix: str) -> int:
 
 
 def test_the_deploy_creates_the_long_resources_early_and_waits_for_them_late(local_stack):
-    """The RDS instance and the Redis cluster are created without waiting; the layers that do
+    """The RDS instance and the Redis replication group are created without waiting; the layers that do
     not need them run before the deploy waits for either (their provisioning overlaps)."""
     text = ANSI.sub("", local_stack.deploy.stdout)
     tasks = [(m.group("role") or "", m.group("name")) for m in TASK.finditer(text)]
     create_db = _first(tasks, "database", "Create the RDS instance")
-    create_cache = _first(tasks, "cache", "Create the cluster")
+    create_cache = _first(tasks, "cache", "Create or update the replication group")
     wait_db = _first(tasks, "database", "Wait until the instance is available")
-    wait_cache = _first(tasks, "cache", "Wait until the cluster is available")
+    wait_cache = _first(tasks, "cache", "Wait until the replication group is available")
     last_independent = max(
         _first(tasks, "storage", "Create the files bucket"),
         _first(tasks, "registry", "Create the repository"),
@@ -156,13 +156,22 @@ def test_the_flow_log_group_is_encrypted_with_a_key_only_the_stack_log_groups_ma
     key = local_stack.client("kms").describe_key(KeyId=f"alias/{STACK}")["KeyMetadata"]
     groups = local_stack.client("logs").describe_log_groups(logGroupNamePrefix=f"/{STACK}/")["logGroups"]
     encryption = {group["logGroupName"]: group.get("kmsKeyId") for group in groups}
-    assert encryption == {f"/{STACK}/vpc-flow-logs": key["Arn"], f"/{STACK}/ecs/open-webui": key["Arn"]}
+    cache_logs = [f"/{STACK}/elasticache/slow-log", f"/{STACK}/elasticache/engine-log"]
+    assert encryption == {
+        f"/{STACK}/vpc-flow-logs": key["Arn"],
+        f"/{STACK}/ecs/open-webui": key["Arn"],
+        **dict.fromkeys(cache_logs, key["Arn"]),
+    }
     policy = json.loads(local_stack.client("kms").get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
     (logs,) = [s for s in policy["Statement"] if s["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}]
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:"
     assert logs["Condition"] == {
         "ArnLike": {
-            "kms:EncryptionContext:aws:logs:arn": [f"{arn}/{STACK}/ecs/open-webui", f"{arn}/{STACK}/vpc-flow-logs"]
+            "kms:EncryptionContext:aws:logs:arn": [
+                f"{arn}/{STACK}/ecs/open-webui",
+                f"{arn}/{STACK}/vpc-flow-logs",
+                *(f"{arn}{name}" for name in cache_logs),
+            ]
         }
     }
 
@@ -467,8 +476,20 @@ def leftovers(stack) -> dict[str, list[str]]:
     found["backup vaults"] = [
         v["BackupVaultName"] for v in stack.client("backup").list_backup_vaults()["BackupVaultList"]
     ]
-    found["cache clusters"] = [
-        c["CacheClusterId"] for c in stack.client("elasticache").describe_cache_clusters()["CacheClusters"]
+    elasticache = stack.client("elasticache")
+    found["cache clusters"] = [c["CacheClusterId"] for c in elasticache.describe_cache_clusters()["CacheClusters"]]
+    found["replication groups"] = [
+        g["ReplicationGroupId"] for g in _every(elasticache, "describe_replication_groups", "ReplicationGroups")
+    ]
+    found["cache parameter groups"] = [
+        g["CacheParameterGroupName"]
+        for g in _every(elasticache, "describe_cache_parameter_groups", "CacheParameterGroups")
+        if not g["CacheParameterGroupName"].startswith("default.")
+    ]
+    found["cache subnet groups"] = [
+        g["CacheSubnetGroupName"]
+        for g in _every(elasticache, "describe_cache_subnet_groups", "CacheSubnetGroups")
+        if g["CacheSubnetGroupName"] != "default"
     ]
     return {kind: items for kind, items in found.items() if items}
 

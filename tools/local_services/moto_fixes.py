@@ -1266,6 +1266,41 @@ def elasticache_delete_cache_subnet_group(pending):
     ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
 
 
+@fix
+def elasticache_modify_cache_subnet_group(pending):
+    """AWS: ModifyCacheSubnetGroup sets a subnet group's description and/or subnets (of one VPC,
+    InvalidSubnet otherwise; CacheSubnetGroupNotFoundFault for an unknown group) and answers
+    the group. moto: not implemented (500). Broke: community.aws.elasticache_subnet_group on an
+    existing group whose description or subnets differ (the cache layer's, after a change of
+    the private subnets or of its description)."""
+    from moto.core.responses import ActionResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
+    from moto.elasticache.models import CacheSubnetGroup
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    def modify_cache_subnet_group(self):
+        name = self._get_param("CacheSubnetGroupName")
+        backend = self.elasticache_backend
+        group = backend.cache_subnet_groups.get(name)
+        if group is None:
+            raise CacheSubnetGroupNotFound(name)
+        description = self._get_param("CacheSubnetGroupDescription")
+        subnet_ids = self._get_param("SubnetIds") or group.subnet_ids
+        # The constructor checks the subnets (one VPC) and describes them, as CreateCacheSubnetGroup does.
+        changed = CacheSubnetGroup(
+            backend.account_id,
+            backend.region_name,
+            name,
+            group.cache_subnet_group_description if description is None else description,
+            subnet_ids,
+            group.tags,
+        )
+        backend.cache_subnet_groups[name] = changed
+        return ActionResult({"CacheSubnetGroup": changed})
+
+    ElastiCacheResponse.modify_cache_subnet_group = modify_cache_subnet_group
+
+
 # -- CloudWatch -------------------------------------------------------------------------
 
 
