@@ -1560,6 +1560,23 @@ def _backup_path_part(response, after: str) -> str:
     return unquote(response.path.split("?")[0].split(after, 1)[1].split("/", 1)[0])
 
 
+def _backup_point_arn(response) -> str:
+    """The recovery point ARN of /backup-vaults/<name>/recovery-points/<arn>."""
+    from urllib.parse import unquote
+
+    return unquote(response.path.split("?")[0].split("/recovery-points/", 1)[1])
+
+
+def _backup_point_in_path(response):
+    """(vault, ARN) of /backup-vaults/<name>/recovery-points/<arn>; the point must be in the vault."""
+    vault = _backup_vault(response, _backup_path_part(response, "/backup-vaults/"))
+    arn = _backup_point_arn(response)
+    point = _backup_state(response)["points"].get(arn)
+    if point is None or point["BackupVaultName"] != vault.backup_vault_name:
+        raise _backup_error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
+    return vault, arn
+
+
 @fix
 def backup_recovery_points(pending):
     """AWS: an on-demand backup job (StartBackupJob) of a resource makes a recovery point in
@@ -1590,6 +1607,7 @@ def backup_recovery_points(pending):
     from moto.rds.models import RDSBackend, rds_backends
 
     error, vault_of, state, path_part = _backup_error, _backup_vault, _backup_state, _backup_path_part
+    point_in_path = _backup_point_in_path
     # Routes are read when the server first builds the Backup app, after apply().
     urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$"] = urls.response.dispatch
     urls.url_paths["{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<arn>[^/]+)$"] = urls.response.dispatch
@@ -1681,15 +1699,6 @@ def backup_recovery_points(pending):
             if p["ResourceArn"] == arn
         ]
         return json.dumps({"RecoveryPoints": points})
-
-    def point_in_path(response):
-        """(vault, ARN) of /backup-vaults/<name>/recovery-points/<arn>; the point must be in the vault."""
-        vault = vault_of(response, path_part(response, "/backup-vaults/"))
-        arn = unquote(response.path.split("?")[0].split("/recovery-points/", 1)[1])
-        point = state(response)["points"].get(arn)
-        if point is None or point["BackupVaultName"] != vault.backup_vault_name:
-            raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
-        return vault, arn
 
     def describe_recovery_point(self):
         _vault, arn = point_in_path(self)
@@ -1922,24 +1931,16 @@ def backup_efs_recovery_points_and_restore_jobs(pending):
 
     @functools.wraps(original_delete_recovery_point)
     def delete_recovery_point(self):
-        arn = unquote_path_arn(self)
-        point = _backup_state(self)["points"].get(arn)
+        point = _backup_state(self)["points"].get(_backup_point_arn(self))
         if point is None or point["ResourceType"] != "EFS":
             return original_delete_recovery_point(self)
-        vault = _backup_vault(self, _backup_path_part(self, "/backup-vaults/"))
-        if point["BackupVaultName"] != vault.backup_vault_name:
-            raise error("ResourceNotFoundException", f"Recovery point {arn} not found", 404)
+        vault, arn = _backup_point_in_path(self)
         copy = _efs_point_folder(arn)
         if copy is not None:
             shutil.rmtree(copy, ignore_errors=True)
         del _backup_state(self)["points"][arn]
         vault.num_of_recovery_points -= 1
         return "{}"
-
-    def unquote_path_arn(response) -> str:
-        from urllib.parse import unquote
-
-        return unquote(response.path.split("?")[0].split("/recovery-points/", 1)[1])
 
     BackupResponse.start_backup_job = start_backup_job
     BackupResponse.start_restore_job = start_restore_job
