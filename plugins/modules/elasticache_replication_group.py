@@ -427,12 +427,13 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import elasticache_client
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import resource_tags
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import update_tags
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # 1 to 40 characters: a letter first, then letters, digits and single hyphens, no hyphen last.
 GROUP_ID = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,39}$")
@@ -877,13 +878,7 @@ def describe_members(client, module, group):
 
 
 def group_tags(client, module, group):
-    if not group.get("ARN"):
-        return {}
-    try:
-        tags = client.list_tags_for_resource(aws_retry=True, ResourceName=group["ARN"])["TagList"]
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to list the tags of replication group {0}".format(group_id_of(group)))
-    return boto3_tag_list_to_ansible_dict(tags)
+    return resource_tags(client, module, group.get("ARN"), "replication group {0}".format(group_id_of(group)))
 
 
 def resolve_key(module, kms, key_id, option=True):
@@ -938,17 +933,10 @@ def modify(client, module, group_id, request):
         module.fail_json_aws(e, msg="Failed to modify replication group {0} ({1})".format(group_id, changing))
 
 
-def update_tags(client, module, group, before_tags, after_tags):
-    to_set, to_unset = compare_aws_tags(before_tags, after_tags, purge_tags=True)
-    try:
-        if to_unset:
-            client.remove_tags_from_resource(aws_retry=True, ResourceName=group["ARN"], TagKeys=to_unset)
-        if to_set:
-            client.add_tags_to_resource(
-                aws_retry=True, ResourceName=group["ARN"], Tags=ansible_dict_to_boto3_tag_list(to_set)
-            )
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to update the tags of replication group {0}".format(group_id_of(group)))
+def update_group_tags(client, module, group, before_tags, after_tags):
+    update_tags(
+        client, module, group["ARN"], before_tags, after_tags, True, "replication group {0}".format(group_id_of(group))
+    )
 
 
 def group_id_of(group):
@@ -1007,7 +995,7 @@ def ensure_present(client, module, group_id):
                 wait_available(client, module, group_id)
             modify(client, module, group_id, request)
         if "tags" in names:
-            update_tags(client, module, group, before["tags"], after["tags"])
+            update_group_tags(client, module, group, before["tags"], after["tags"])
         if steps and params["wait"]:
             wait_available(client, module, group_id)
         group, members, tags = read_back(client, module, group)
@@ -1127,10 +1115,7 @@ def main():
         module.fail_json(msg=problem)
     group_id = module.params["replication_group_id"].lower()
     module.params["replication_group_id"] = group_id
-    client = module.client(
-        "elasticache",
-        retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["InvalidReplicationGroupState"]),
-    )
+    client = elasticache_client(module, ["InvalidReplicationGroupState"])
     if module.params["state"] == "present":
         ensure_present(client, module, group_id)
     else:
