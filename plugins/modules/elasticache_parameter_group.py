@@ -133,13 +133,14 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import elasticache_client
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import resource_tags
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import tag_changes
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import update_tags
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 NAME = re.compile(r"^[A-Za-z](?:-?[A-Za-z0-9])*$")
 # ModifyCacheParameterGroup and ResetCacheParameterGroup take at most 20 parameters per call.
@@ -206,12 +207,7 @@ def user_parameters(client, module, name):
 
 
 def group_tags(client, module, group):
-    try:
-        return boto3_tag_list_to_ansible_dict(
-            client.list_tags_for_resource(aws_retry=True, ResourceName=group["ARN"]).get("TagList", [])
-        )
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to read the tags of cache parameter group {0}".format(group["ARN"]))
+    return resource_tags(client, module, group["ARN"], "cache parameter group {0}".format(group["ARN"]))
 
 
 def apply_parameters(client, module, name, to_set, to_reset):
@@ -232,20 +228,6 @@ def apply_parameters(client, module, name, to_set, to_reset):
             )
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg="Failed to set the parameters of cache parameter group {0}".format(name))
-
-
-def apply_tags(client, module, group, before, after, purge):
-    to_set, to_unset = compare_aws_tags(before, after, purge_tags=purge)
-    try:
-        if to_unset:
-            client.remove_tags_from_resource(aws_retry=True, ResourceName=group["ARN"], TagKeys=to_unset)
-        if to_set:
-            client.add_tags_to_resource(
-                aws_retry=True, ResourceName=group["ARN"], Tags=ansible_dict_to_boto3_tag_list(to_set)
-            )
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to tag cache parameter group {0}".format(group["ARN"]))
-    return bool(to_set or to_unset)
 
 
 def ensure_present(client, module, name):
@@ -297,11 +279,7 @@ def ensure_present(client, module, name):
     to_set, to_reset = changes(current, wanted, params["purge_parameters"])
     after_parameters = dict((key, value) for key, value in current.items() if key not in to_reset)
     after_parameters.update(to_set)
-    after_tags = tags
-    if params.get("tags") is not None:
-        tag_set, tag_unset = compare_aws_tags(tags, params["tags"], purge_tags=params["purge_tags"])
-        after_tags = dict((key, value) for key, value in tags.items() if key not in tag_unset)
-        after_tags.update(tag_set)
+    _tag_set, _tag_unset, after_tags = tag_changes(tags, params.get("tags"), params["purge_tags"])
     before = view(group, current, tags)
     after = dict(before, parameters=after_parameters, tags=after_tags)
     changed = bool(to_set or to_reset or after_tags != tags)
@@ -309,7 +287,15 @@ def ensure_present(client, module, name):
     if changed and not module.check_mode:
         apply_parameters(client, module, name, to_set, to_reset)
         if after_tags != tags:
-            apply_tags(client, module, group, tags, params["tags"], params["purge_tags"])
+            update_tags(
+                client,
+                module,
+                group["ARN"],
+                tags,
+                params["tags"],
+                params["purge_tags"],
+                "cache parameter group {0}".format(group["ARN"]),
+            )
         after = view(group, user_parameters(client, module, name), group_tags(client, module, group))
     result["parameter_group"] = after if not module.check_mode else before
     if module._diff:
@@ -352,10 +338,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     name = module.params["name"].lower()
-    client = module.client(
-        "elasticache",
-        retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["InvalidCacheParameterGroupState"]),
-    )
+    client = elasticache_client(module, ["InvalidCacheParameterGroupState"])
     if module.params["state"] == "present":
         ensure_present(client, module, name)
     else:

@@ -425,14 +425,30 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import (
+    describe_members,
+    elasticache_client,
+    endpoints,
+    primary_member,
+    update_tags,
+)
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import (
+    describe_replication_group as describe_group,
+)
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import (
+    replication_group_id_of as group_id_of,
+)
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import (
+    replication_group_summary as summary,
+)
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import (
+    replication_group_tags as group_tags,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 # 1 to 40 characters: a letter first, then letters, digits and single hyphens, no hyphen last.
 GROUP_ID = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,39}$")
@@ -550,30 +566,6 @@ def transit_changeable(engine, version):
         return True
     major = version.split(".")[0]
     return major.isdigit() and int(major) >= 7
-
-
-def primary_member(group, members):
-    """The member cluster that is the primary (the first member when none says so); {} when none."""
-    primary_ids = [
-        member.get("CacheClusterId")
-        for node_group in group.get("NodeGroups") or []
-        for member in node_group.get("NodeGroupMembers") or []
-        if member.get("CurrentRole") == "primary"
-    ]
-    for member in members:
-        if member.get("CacheClusterId") in primary_ids:
-            return member
-    return members[0] if members else {}
-
-
-def endpoints(group):
-    """The primary and reader endpoints ({address, port}; {} while there is none) of the group's node group."""
-    node_group = (group.get("NodeGroups") or [{}])[0]
-    result = []
-    for key in ("PrimaryEndpoint", "ReaderEndpoint"):
-        endpoint = node_group.get(key) or {}
-        result.append(dict(address=endpoint["Address"], port=endpoint.get("Port")) if endpoint.get("Address") else {})
-    return result
 
 
 def current_log_delivery(group):
@@ -824,24 +816,6 @@ def create_request(params, group_id, tags):
     return request
 
 
-def summary(group, members, tags):
-    """The group in snake case, with its tags as a dict, its endpoints and its primary's settings ({} when absent)."""
-    if not group:
-        return {}
-    group = dict(group)
-    group.pop("ResponseMetadata", None)
-    result = camel_dict_to_snake_dict(group)
-    primary = primary_member(group, members)
-    result["primary_endpoint"], result["reader_endpoint"] = endpoints(group)
-    result["tags"] = tags or {}
-    result["engine"] = group.get("Engine") or primary.get("Engine")
-    result["engine_version"] = primary.get("EngineVersion")
-    result["cache_parameter_group"] = (primary.get("CacheParameterGroup") or {}).get("CacheParameterGroupName")
-    result["cache_subnet_group"] = primary.get("CacheSubnetGroupName")
-    result["security_group_ids"] = [sg["SecurityGroupId"] for sg in primary.get("SecurityGroups") or []]
-    return result
-
-
 def public_view(view):
     """A view for the diff (the mode is internal to the comparison)."""
     view = dict(view)
@@ -850,40 +824,6 @@ def public_view(view):
 
 
 # -- AWS calls ------------------------------------------------------------------------------------
-
-
-def describe_group(client, module, group_id):
-    """The group, or None when ElastiCache does not know it."""
-    try:
-        groups = client.describe_replication_groups(aws_retry=True, ReplicationGroupId=group_id)["ReplicationGroups"]
-    except is_boto3_error_code("ReplicationGroupNotFoundFault"):
-        return None
-    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Failed to describe replication group {0}".format(group_id))
-    return groups[0] if groups else None
-
-
-def describe_members(client, module, group):
-    """The member clusters of the group (a member not described yet is left out)."""
-    members = []
-    for cluster_id in group.get("MemberClusters") or []:
-        try:
-            members.extend(client.describe_cache_clusters(aws_retry=True, CacheClusterId=cluster_id)["CacheClusters"])
-        except is_boto3_error_code("CacheClusterNotFound"):
-            continue
-        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to describe cache cluster {0}".format(cluster_id))
-    return members
-
-
-def group_tags(client, module, group):
-    if not group.get("ARN"):
-        return {}
-    try:
-        tags = client.list_tags_for_resource(aws_retry=True, ResourceName=group["ARN"])["TagList"]
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to list the tags of replication group {0}".format(group_id_of(group)))
-    return boto3_tag_list_to_ansible_dict(tags)
 
 
 def resolve_key(module, kms, key_id, option=True):
@@ -938,21 +878,10 @@ def modify(client, module, group_id, request):
         module.fail_json_aws(e, msg="Failed to modify replication group {0} ({1})".format(group_id, changing))
 
 
-def update_tags(client, module, group, before_tags, after_tags):
-    to_set, to_unset = compare_aws_tags(before_tags, after_tags, purge_tags=True)
-    try:
-        if to_unset:
-            client.remove_tags_from_resource(aws_retry=True, ResourceName=group["ARN"], TagKeys=to_unset)
-        if to_set:
-            client.add_tags_to_resource(
-                aws_retry=True, ResourceName=group["ARN"], Tags=ansible_dict_to_boto3_tag_list(to_set)
-            )
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to update the tags of replication group {0}".format(group_id_of(group)))
-
-
-def group_id_of(group):
-    return group.get("ReplicationGroupId")
+def update_group_tags(client, module, group, before_tags, after_tags):
+    update_tags(
+        client, module, group["ARN"], before_tags, after_tags, True, "replication group {0}".format(group_id_of(group))
+    )
 
 
 def read_back(client, module, group):
@@ -1007,7 +936,7 @@ def ensure_present(client, module, group_id):
                 wait_available(client, module, group_id)
             modify(client, module, group_id, request)
         if "tags" in names:
-            update_tags(client, module, group, before["tags"], after["tags"])
+            update_group_tags(client, module, group, before["tags"], after["tags"])
         if steps and params["wait"]:
             wait_available(client, module, group_id)
         group, members, tags = read_back(client, module, group)
@@ -1127,10 +1056,7 @@ def main():
         module.fail_json(msg=problem)
     group_id = module.params["replication_group_id"].lower()
     module.params["replication_group_id"] = group_id
-    client = module.client(
-        "elasticache",
-        retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=["InvalidReplicationGroupState"]),
-    )
+    client = elasticache_client(module, ["InvalidReplicationGroupState"])
     if module.params["state"] == "present":
         ensure_present(client, module, group_id)
     else:

@@ -333,3 +333,38 @@ def test_bad_options_fail_before_any_aws_call(ansible, aws, changes, message):
     out = fail(ansible, args(aws, **changes))
     assert out["msg"].startswith(message), out["msg"]
     assert aws["emulator"].requests()[count:] == [], "bad options reached AWS"
+
+
+INFO = "ajudadigital.openwebui.elasticache_replication_group_info"
+
+
+def test_info_reads_the_group_as_the_module_returns_it_and_writes_nothing(ansible, aws):
+    """elasticache_replication_group_info: a missing group is no error (exists false, empty); an
+    existing one comes back as elasticache_replication_group returns it (endpoints, encryption, the
+    KMS key's ARN, tags, AUTH without the token), in check mode the same; no write."""
+    group_id = "functional-rg-info"
+    missing = ansible.module(INFO, dict(aws["connection"], replication_group_id=group_id))
+    assert missing.rc == 0, missing.output
+    assert (missing.result["changed"], missing.result["exists"], missing.result["replication_group"]) == (
+        False,
+        False,
+        {},
+    )
+    made = run(
+        ansible,
+        args(aws, replication_group_id=group_id, num_cache_clusters=1, preferred_cache_cluster_azs=aws["zones"][:1],
+             automatic_failover=False, multi_az=False, snapshot_retention_limit=0, wait=True),
+    )  # fmt: skip
+    before = seen(aws)
+    for check in (False, True):
+        read = ansible.module(INFO, dict(aws["connection"], id=group_id.upper()), check=check)
+        assert read.rc == 0 and TOKEN not in read.output, read.output
+        assert (read.result["changed"], read.result["exists"]) == (False, True)
+        found = read.result["replication_group"]
+        assert found == made["replication_group"]
+        assert found["transit_encryption_enabled"] and found["auth_token_enabled"]
+        assert found["kms_key_id"] == aws["key"]["Arn"] and found["tags"] == {"Stack": "functional"}
+        assert found["primary_endpoint"]["address"] and found["auth_token_last_modified_date"]
+        assert_documented("elasticache_replication_group_info", read.result)
+    assert writes_since(aws, before) == []
+    run(ansible, dict(aws["connection"], replication_group_id=group_id, state="absent", wait=True, wait_timeout=60))

@@ -13,6 +13,7 @@ Open WebUI connects. A test marked ``@covers`` fails with that fix left out
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
 import ssl
@@ -255,6 +256,19 @@ def test_replication_group_has_member_clusters(api):
     assert azs == [f"{REGION}a", f"{REGION}b", f"{REGION}c"]
 
 
+@covers("elasticache_replication_group_reports_its_kms_key_arn")
+@pytest.mark.parametrize("given", ["key_id", "arn", "alias", "alias_arn"])
+def test_replication_group_reports_its_kms_key_arn(api, given):
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/openwebui", TargetKeyId=key["KeyId"])
+    alias_arn = key["Arn"].replace(f"key/{key['KeyId']}", "alias/openwebui")
+    value = {"key_id": key["KeyId"], "arn": key["Arn"], "alias": "alias/openwebui", "alias_arn": alias_arn}[given]
+    created = create(api, "cache", AtRestEncryptionEnabled=True, KmsKeyId=value)
+    assert created["KmsKeyId"] == key["Arn"]
+    assert describe(api, "cache")["KmsKeyId"] == key["Arn"]
+
+
 @covers("elasticache_replication_group_has_member_clusters")
 def test_members_are_creating_with_their_group(state_dir):
     moto_fixes.apply(pending={"elasticache": 0.5})
@@ -399,6 +413,15 @@ def test_a_task_of_the_emulator_reaches_the_group_over_tls(tmp_path, app_venv):
 
     with LocalServices(tmp_path, with_postgres=False, run_tasks=True) as aws:
         primary = endpoints(create(aws.client("elasticache"), "cache"))["primary"]
+        # services.json publishes the nodes' CA, as it does the RDS instances' (rds.ca_file).
+        published = json.loads((tmp_path / "services.json").read_text())["elasticache"]
+        assert published == {
+            "ca_file": str(cache_nodes.ca_file(tmp_path)),
+            "ca_bundle": str(cache_nodes.ca_bundle(tmp_path)),
+        }
+        assert redis(primary, ("AUTH", TOKEN), context=ssl.create_default_context(cafile=published["ca_file"])) == [
+            "OK"
+        ]
         aws.client("ecs").create_cluster(clusterName="local")
         aws.client("logs").create_log_group(logGroupName="/local/app")
         container = {
@@ -519,6 +542,47 @@ def test_rotate_gives_a_group_without_token_its_first_token(elasticache, state_d
         "InvalidParameterValue",
         "The AUTH token is only supported when encryption-in-transit is enabled",
     )
+
+
+@covers("elasticache_auth_token_rotation_keeps_the_two_newest")
+def test_a_second_rotate_keeps_the_two_newest_tokens(elasticache, state_dir):
+    """AWS: a ROTATE on a group that already has two tokens removes the oldest; SET takes the
+    last token rotated. A rotation interrupted before its SET, then started again, cuts off
+    the token of the first."""
+    third = "Third-token-0123456789"
+    primary = endpoints(create(elasticache, "cache"))["primary"]
+    context = tls_context(state_dir)
+
+    def accepted(address, token) -> bool:
+        return redis(address, ("AUTH", token), context=context) == ["OK"]
+
+    for token in (NEW_TOKEN, third):
+        elasticache.modify_replication_group(
+            ReplicationGroupId="cache", AuthToken=token, AuthTokenUpdateStrategy="ROTATE", ApplyImmediately=True
+        )
+    assert [accepted(primary, token) for token in (TOKEN, NEW_TOKEN, third)] == [False, True, True]
+    code, message = error_of(
+        elasticache.modify_replication_group,
+        ReplicationGroupId="cache",
+        AuthToken=NEW_TOKEN,
+        AuthTokenUpdateStrategy="SET",
+        ApplyImmediately=True,
+    )
+    assert code == "InvalidParameterValue" and "last AUTH token rotated" in message
+    assert accepted(primary, NEW_TOKEN)  # the refused SET changed nothing
+    elasticache.modify_replication_group(
+        ReplicationGroupId="cache", AuthToken=third, AuthTokenUpdateStrategy="SET", ApplyImmediately=True
+    )
+    assert [accepted(primary, token) for token in (NEW_TOKEN, third)] == [False, True]
+
+    # A group given its first token by ROTATE serves connections without AUTH beside it: the
+    # next ROTATE removes that, the older of the two.
+    create(elasticache, "open", AuthToken=None)
+    opened = endpoints(describe(elasticache, "open"))["primary"]
+    for token in (TOKEN, NEW_TOKEN):
+        elasticache.modify_replication_group(ReplicationGroupId="open", AuthToken=token, ApplyImmediately=True)
+    assert str(redis(opened, ("PING",), context=context)[0]).startswith("NOAUTH")
+    assert accepted(opened, TOKEN) and accepted(opened, NEW_TOKEN)
 
 
 @covers("elasticache_modify_replication_group_applies_its_parameters")

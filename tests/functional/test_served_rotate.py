@@ -8,8 +8,10 @@ before test_served_stack.py and test_stack.py.
 from __future__ import annotations
 
 import json
+import secrets
 import ssl
 import threading
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -207,3 +209,82 @@ def test_rotate_yml_rotates_the_redis_auth_token_with_no_downtime(local_stack):
     after = running_tasks(local_stack)
     assert len(after) == len(tasks_before) and not tasks_before & {t["taskArn"] for t in after}
     assert service(local_stack)["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def tasks_hold_token(stack, url: str, token: str, serving: set[str], stop: threading.Event, checks: list) -> None:
+    """While a task of ``serving`` runs, asks every 0.5 s whether the group still takes ``token``
+    (the one those tasks started with); each answer in ``checks``."""
+    ecs = stack.services.client("ecs")
+    while not stop.is_set():
+        arns = set(ecs.list_tasks(cluster=LOCAL_STACK, serviceName="open-webui")["taskArns"])
+        if not arns & serving:
+            return
+        checks.append(redis_accepts(stack, url, token))
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("stopped", ["after its ROTATE", "after its URL"])
+def test_rotate_yml_finishes_a_redis_rotation_stopped_before_its_set(local_stack, stopped):
+    """A redis_auth rotation stopped between its ROTATE and its SET, then run again. AWS keeps
+    the two newest tokens: a ROTATE on a group with two removes the older, which the running
+    tasks may hold. Stopped
+
+    * ``after its ROTATE``: its token stored and added to the group, its URL not stored: the
+      rotation goes on with that token (no second ROTATE), stores the URL, restarts, SETs;
+    * ``after its URL``: the URL stored too, the service not restarted (its tasks hold the
+      token before): the service restarts onto the URL first, then a new rotation runs.
+
+    The token the running tasks started with stays valid as long as one of them runs, /health
+    answers 200 throughout, and at the end only the stored token (the URL's) is valid."""
+    elasticache, secrets_manager = local_stack.client("elasticache"), local_stack.client("secretsmanager")
+    group_id = f"{LOCAL_STACK}-cache"
+    url, in_use = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
+    assert urlsplit(url).password == in_use
+    # The stopped rotation: its token stored, then ROTATE (both valid), and maybe its URL.
+    stopped_token = "Stopped" + secrets.token_hex(20)
+    secrets_manager.put_secret_value(SecretId=f"{LOCAL_STACK}/redis-auth-token", SecretString=stopped_token)
+    elasticache.modify_replication_group(
+        ReplicationGroupId=group_id, AuthToken=stopped_token, AuthTokenUpdateStrategy="ROTATE", ApplyImmediately=True
+    )
+    deadline = time.monotonic() + 120
+    while (
+        elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]["Status"]
+        != "available"
+    ):
+        assert time.monotonic() < deadline, "the group stayed modifying"
+        time.sleep(1)
+    if stopped == "after its URL":
+        secrets_manager.put_secret_value(
+            SecretId=f"{LOCAL_STACK}/redis-url", SecretString=url.replace(f":{in_use}@", f":{stopped_token}@")
+        )
+    assert redis_accepts(local_stack, url, in_use) and redis_accepts(local_stack, url, stopped_token)
+    serving = {t["taskArn"] for t in running_tasks(local_stack)}
+
+    https, tls = urls(local_stack)[443], stack_tls(local_stack)
+    stop, answers, checks = threading.Event(), [], []
+    checkers = [
+        threading.Thread(target=_serving_checker, args=(https, tls, stop, answers, "/health")),
+        threading.Thread(target=tasks_hold_token, args=(local_stack, url, in_use, serving, stop, checks)),
+    ]
+    for checker in checkers:
+        checker.start()
+    try:
+        run = local_stack.playbook("playbooks/rotate.yml", "-e", "rotate=redis_auth", *FAST)
+    finally:
+        stop.set()
+        for checker in checkers:
+            checker.join(60)
+    assert run.rc == 0, run.output[-4000:]
+    assert answers and set(answers) == {200}, f"a request failed during the rotation: {sorted(set(map(str, answers)))}"
+    assert checks and all(checks), "the token of the running tasks was refused while they ran"
+
+    final_url, final_token = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
+    assert urlsplit(final_url).password == final_token
+    if stopped == "after its ROTATE":
+        assert final_token == stopped_token, "the stopped rotation's token was not the one it went on with"
+    else:
+        assert final_token not in (in_use, stopped_token)
+    assert [redis_accepts(local_stack, final_url, t) for t in (final_token, in_use)] == [True, False]
+    assert stopped_token == final_token or not redis_accepts(local_stack, final_url, stopped_token)
+    after = running_tasks(local_stack)
+    assert len(after) == len(serving) and not serving & {t["taskArn"] for t in after}

@@ -24,6 +24,8 @@ from pathlib import Path
 from tools import ansible_strategy
 
 from . import rds_servers
+from .cache_nodes import ca_bundle as cache_ca_bundle
+from .cache_nodes import ca_file as cache_ca_file
 from .cache_nodes import stop_leftovers
 from .ecs_runner import kill_leftovers
 from .postgres import DEFAULT_FLAVOUR, LocalPostgres, stop_pid
@@ -112,6 +114,13 @@ class LocalServices:
             }
             if self.run_tasks:
                 self.state["tasks_dir"] = str(self.tasks_dir)
+                # The CA of the replication groups' nodes (cache_nodes: TLS, as in-transit
+                # encryption): a client's ssl_ca_certs / redis-cli --cacert; and the bundle of the
+                # system's CAs with it that the tasks get as SSL_CERT_FILE.
+                self.state["elasticache"] = {
+                    "ca_file": str(cache_ca_file(self.state_dir)),
+                    "ca_bundle": str(cache_ca_bundle(self.state_dir)),
+                }
             if self.rds_servers:
                 # The CA of the RDS instances' servers (rds_servers): sslrootcert for verify-full.
                 self.state["rds"] = {"ca_file": str(rds_servers.ca_file(self.state_dir))}

@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"postgres     {pg['host']}:{pg['port']} ({pg['flavour']})")
         if "rds" in state:
             print(f"rds ca       {state['rds']['ca_file']}")
+        if "elasticache" in state:
+            print(f"cache ca     {state['elasticache']['ca_file']}")
         return 0
 
     try:

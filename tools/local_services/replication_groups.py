@@ -27,6 +27,7 @@ modified one ``modifying`` and a deleted one ``deleting``, as AWS does for minut
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import functools
 import inspect
@@ -44,6 +45,8 @@ LOG_FORMATS = ("text", "json")
 MAX_CACHE_CLUSTERS = 6  # 1 primary + 5 replicas
 PARAMETER_GROUP_NAME = re.compile(r"[a-z](?:-?[a-z0-9])*")
 _GROUPS_OF_PARAMETERS: list[bool] = []  # [True] once elasticache_cache_parameter_groups is applied
+# How ROTATE and SET treat the tokens a group already has (elasticache_auth_token_rotation_keeps_the_two_newest).
+_ROTATION = {"two_newest": False}
 
 
 # -- the model -----------------------------------------------------------------------------
@@ -291,6 +294,32 @@ def elasticache_replication_group_validates_its_parameters(pending):
     ElastiCacheResponse.create_replication_group = create_replication_group
 
 
+@fix
+def elasticache_replication_group_reports_its_kms_key_arn(pending):
+    """AWS: a replication group encrypted at rest with a KmsKeyId given as a key ID, key ARN,
+    alias name or alias ARN reports that key's ARN as its ``KmsKeyId`` (DescribeReplicationGroups,
+    and the CreateReplicationGroup answer). Not in AWS's API reference ("The ID of the KMS key
+    used to encrypt the disk in the cluster"); seen in the field: terraform-provider-aws
+    #25713 (an alias given, the key ARN read back), #35285 (ElastiCache Serverless: a key ID
+    given, the key ARN read back), floci #2615 (a live account reports the key ARN). moto:
+    the value as given."""
+    from moto.elasticache.models import ElastiCacheBackend
+    from moto.kms.models import kms_backends
+
+    create = ElastiCacheBackend.create_replication_group
+
+    @functools.wraps(create)
+    def create_replication_group(self, *args, **kwargs):
+        group = create(self, *args, **kwargs)
+        if group.kms_key_id:
+            # An unknown key: refused by elasticache_replication_group_validates_its_parameters (when on).
+            with contextlib.suppress(Exception):
+                group.kms_key_id = kms_backends[self.account_id][self.region_name].describe_key(group.kms_key_id).arn
+        return group
+
+    ElastiCacheBackend.create_replication_group = create_replication_group
+
+
 def _cluster_count(request: dict) -> int:
     if request.get("num_cache_clusters"):
         return int(request["num_cache_clusters"])
@@ -491,6 +520,17 @@ _BOOLEAN_PARAMETERS = (
 )
 
 
+def _rotate_keeping_the_two_newest(st: dict, token: str) -> None:
+    """ROTATE as AWS documents it: the new token is added and the newest earlier credential
+    stays valid beside it; a group that already had two (two tokens, or no AUTH and its first
+    token) loses the oldest."""
+    credentials = ([None] if st["passwordless"] else []) + st["tokens"]  # oldest first; None: without AUTH
+    if len(credentials) > 1:
+        credentials = credentials[1:]
+    credentials = [*[c for c in credentials if c != token], token]
+    st.update(tokens=[c for c in credentials if c is not None], passwordless=None in credentials)
+
+
 def _new_auth(group, st: dict, token: str | None, strategy: str | None, user_groups: list) -> str | None:
     """Check an AUTH change and apply it to ``st``; returns the pending ``AuthTokenStatus``."""
     if token is None and strategy is None:
@@ -515,7 +555,10 @@ def _new_auth(group, st: dict, token: str | None, strategy: str | None, user_gro
         raise _error("InvalidParameterValue", "The AUTH token is only supported when encryption-in-transit is enabled")
     _check_auth_token(token)
     if strategy == "ROTATE":
-        st["tokens"] = [*[t for t in st["tokens"][-1:] if t != token], token]
+        if _ROTATION["two_newest"]:
+            _rotate_keeping_the_two_newest(st, token)
+        else:  # the new token beside every earlier one
+            st["tokens"] = [*[t for t in st["tokens"] if t != token], token]
         status = "ROTATING"
     else:
         rotating = st["passwordless"] or len(st["tokens"]) > 1
@@ -523,6 +566,11 @@ def _new_auth(group, st: dict, token: str | None, strategy: str | None, user_gro
             raise _error(
                 "InvalidParameterValue",
                 "The SET AuthTokenUpdateStrategy is allowed only after ROTATE (or for a group without an AUTH token).",
+            )
+        if _ROTATION["two_newest"] and st["tokens"] and token != st["tokens"][-1]:
+            raise _error(
+                "InvalidParameterValue",
+                "The AuthToken of the SET AuthTokenUpdateStrategy must be the last AUTH token rotated.",
             )
         st.update(tokens=[token], passwordless=False)
         status = "SETTING"
@@ -732,6 +780,19 @@ def elasticache_modify_replication_group_applies_its_parameters(pending):
 
 
 # -- TestFailover ---------------------------------------------------------------------------
+
+
+@fix
+def elasticache_auth_token_rotation_keeps_the_two_newest(pending):
+    """AWS ("Authenticating with the Redis AUTH command", Rotating the AUTH token): a ROTATE on
+    a group that already supports two AUTH tokens also removes the oldest, so that the group
+    supports the two most recent tokens at a time (a group that got its first token by ROTATE
+    still serves connections without AUTH: that counts as the older of its two); SET
+    ("Setting the AUTH token") takes the last AUTH token rotated. Without this fix, the
+    emulator's ModifyReplicationGroup keeps every earlier token valid beside the new one and
+    SET takes any token after a ROTATE: a second ROTATE before the SET (a rotation that was
+    interrupted, then started again) would cut no one off here and would on AWS."""
+    _ROTATION["two_newest"] = True
 
 
 @fix
