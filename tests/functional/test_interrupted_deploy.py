@@ -69,9 +69,9 @@ KMS_KILL = Kill("ajudadigital.openwebui.security : Create the stack's KMS key", 
 # group (of 2 cache clusters) with its parameter and subnet groups. The others follow from
 # the converged stack (final re-run changed=0, no name repeated): secrets (WEBUI_SECRET_KEY,
 # database master and app credentials, DATABASE_URL, Cognito client secret, Redis URL and
-# AUTH token), 5 IAM roles (the restore task's among them), 2 log groups, 17 alarms, 53 tagged ARNs (all
+# AUTH token), 5 IAM roles (the restore task's among them), 2 log groups, 19 alarms, 60 tagged ARNs (all
 # pages of GetResources: one page holds at most 100 tags; the KMS key is counted on its own;
-# the 13 monitoring alarms are among them: cloudwatch_metric_alarms tags them).
+# the 15 monitoring alarms are among them: cloudwatch_metric_alarms tags them).
 EXPECTED_COUNTS = {
     "vpcs": 1,
     "buckets": 1,
@@ -94,9 +94,9 @@ EXPECTED_COUNTS = {
     "iam roles": 5,
     "task definition families": 1,
     "log groups": 4,  # the app's, the flow logs', the Redis slow log's and engine log's
-    "alarms": 17,
+    "alarms": 19,
     # + the AUTH token's secret, the two Redis log groups and the replication group
-    "tagged": 58,
+    "tagged": 60,
 }
 # inventories/local: 2 AZs (vpc_az_count) x 3 tiers (public, private, database).
 EXPECTED_SUBNETS = 6

@@ -97,7 +97,8 @@ def test_roles_lifecycle(ansible, stack):
     found = alarms(stack)
     assert set(found) == {
         "ecs-cpu-high", "ecs-memory-high", "ecs-running-tasks-low", "rds-cpu-high", "rds-free-storage-low",
-        "rds-freeable-memory-low", "rds-connections-high", "cache-cpu-high", "cache-memory-high", "app-errors",
+        "rds-freeable-memory-low", "rds-connections-high", "cache-001-cpu-high", "cache-001-memory-high",
+        "cache-002-cpu-high", "cache-002-memory-high", "app-errors",
     }  # fmt: skip
     (topic,) = topic_arns(stack)
     assert found["rds-cpu-high"]["Threshold"] == 75.0
@@ -121,7 +122,7 @@ def test_roles_lifecycle(ansible, stack):
 
     body = json.loads(stack["client"]("cloudwatch").get_dashboard(DashboardName=STACK)["DashboardBody"])
     titles = [w["properties"].get("title") for w in body["widgets"]]
-    assert "ECS service: CPU" in titles and "RDS: connections" in titles and "Redis: connections" in titles
+    assert "ECS service: CPU" in titles and "RDS: connections" in titles and "Redis: connections per node" in titles
     assert not any(t and t.startswith("Load balancer") for t in titles), "no load balancer: no widgets for it"
 
     backup = stack["client"]("backup")
@@ -161,14 +162,14 @@ def test_roles_lifecycle(ansible, stack):
     stack["client"]("sns").unsubscribe(SubscriptionArn=probe)
 
     # A new address: the topic's only subscription is the new one, the alarms still go to the topic;
-    # the Redis layer turned off: its two alarms go (one module run for all alarms).
+    # the Redis layer turned off: its alarms go (one module run for all alarms).
     changed_layers = ("-e", "monitoring_alarm_email=oncall@example.com", "-e", "cache_enabled=false")
     run = play(ansible, stack, *changed_layers)
     assert recap_changed(run) == 3, run.stdout  # topic, alarms, dashboard
     subscriptions = stack["client"]("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "oncall@example.com")]
     found = alarms(stack)
-    assert "cache-cpu-high" not in found and "cache-memory-high" not in found
+    assert not [name for name in found if name.startswith("cache-")]
     assert {name: a["AlarmActions"] for name, a in found.items()} == {name: [topic] for name in found}
     assert topic_arns(stack) == [topic]
 

@@ -113,6 +113,40 @@ def test_each_task_writes_the_apps_log_to_its_stream(local_stack):
     assert all('"GET /api/config HTTP/1.1" 200' in text for text in texts), "a request missing from a task's log"
 
 
+def alarm_targets_missing(stack) -> list[str]:
+    """The stack's alarms whose dimensions name an ECS service, RDS instance, cache cluster,
+    load balancer or target group that does not exist: an alarm on nothing never fires."""
+    exists = {}
+    clusters = stack.client("elasticache").describe_cache_clusters()["CacheClusters"]
+    exists["CacheClusterId"] = {c["CacheClusterId"] for c in clusters}
+    instances = stack.client("rds").describe_db_instances()["DBInstances"]
+    exists["DBInstanceIdentifier"] = {i["DBInstanceIdentifier"] for i in instances}
+    elb = stack.client("elbv2")
+    balancers, groups = elb.describe_load_balancers()["LoadBalancers"], elb.describe_target_groups()["TargetGroups"]
+    exists["LoadBalancer"] = {b["LoadBalancerArn"].split(":loadbalancer/")[1] for b in balancers}  # app/<name>/<id>
+    exists["TargetGroup"] = {g["TargetGroupArn"].rsplit(":", 1)[1] for g in groups}  # targetgroup/<name>/<id>
+    ecs = stack.client("ecs")
+    exists["ClusterName"] = {arn.rsplit("/", 1)[1] for arn in ecs.list_clusters()["clusterArns"]}
+    exists["ServiceName"] = {arn.rsplit("/", 1)[1] for arn in ecs.list_services(cluster=CLUSTER)["serviceArns"]}
+    alarms = stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{LOCAL_STACK}-")["MetricAlarms"]
+    return [
+        f"{alarm['AlarmName']}: {dimension['Name']}={dimension['Value']}"
+        for alarm in alarms
+        for dimension in alarm.get("Dimensions", [])
+        if dimension["Name"] in exists and dimension["Value"] not in exists[dimension["Name"]]
+    ]
+
+
+def test_every_alarm_watches_what_the_stack_has(local_stack):
+    """Each alarm's dimensions name a resource of the deployed stack (the Redis alarms: each
+    member cluster of the replication group, not the single-node cluster it replaced)."""
+    assert alarm_targets_missing(local_stack) == []
+    alarms = local_stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{LOCAL_STACK}-cache-")["MetricAlarms"]
+    watched = sorted({d["Value"] for a in alarms for d in a["Dimensions"] if d["Name"] == "CacheClusterId"})
+    assert watched == [f"{LOCAL_STACK}-cache-001", f"{LOCAL_STACK}-cache-002"]  # a primary and one replica
+    assert len(alarms) == 4, [a["AlarmName"] for a in alarms]  # engine CPU and memory of each
+
+
 MIGRATE = f"{LOCAL_STACK}-migrate"  # the migration task's startedBy
 
 
