@@ -14,17 +14,34 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 
-.PHONY: local test venv chromium lint docs-lint sanity units pytest molecule molecule-all lock clean services-stop ee-context bench \
-	upgrade-drill matrix matrix-lock
+.PHONY: local test checks matrix-checks molecule-matrix-deploy venv chromium lint docs-lint sanity units pytest \
+	molecule molecule-all lock clean services-stop ee-context bench upgrade-drill matrix matrix-lock
 
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
 
-# pytest and molecule run side by side: both mostly wait on deploys into their own local
-# services (-O prints each one's output whole, when it ends).
-test: venv chromium lint sanity units
-	$(MAKE) --no-print-directory -j2 -Otarget pytest molecule
+# Two stages of two lanes each (-O prints each lane's output whole, when it ends). First the
+# checks on .venv (lint, then sanity and units) beside the version matrix's sanity and units
+# (ansible 13 and 14, tools/matrix.py), which use the core the checks leave idle; then pytest
+# beside molecule and the matrix's deploy on ansible 14: all of these mostly wait on deploys
+# into their own local services.
+test: venv chromium
+	$(MAKE) --no-print-directory -j2 -Otarget checks matrix-checks
+	$(MAKE) --no-print-directory -j2 -Otarget pytest molecule-matrix-deploy
 	@echo "make test: every gate passed"
+
+# make test's lanes: each runs its parts in turn, and stops at the first that fails.
+checks: venv
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory units
+
+matrix-checks: venv
+	$(BIN)/python -m tools.matrix --parts sanity,units
+
+molecule-matrix-deploy: venv
+	$(MAKE) --no-print-directory molecule
+	$(BIN)/python -m tools.matrix --parts deploy,rerun,verify
 
 venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/ajudadigital/openwebui
 
@@ -99,10 +116,11 @@ upgrade-drill: venv
 	$(BIN)/python -m tools.openwebui_app build
 	$(BIN)/pytest tests/drill/test_upgrade_drill.py -v -s --durations=5
 
-# The rest of the supported range, on demand (not part of `make test`): ansible 13 (ansible-core
-# 2.20, Python 3.12) and ansible 14 (ansible-core 2.21, amazon.aws 11, Python 3.13), each in a
-# pinned virtualenv under .local/matrix/ (requirements/matrix-*.txt): sanity and units; on
-# ansible 14 also a full local deploy, a no-change re-run and verify.yml. Prints the time of each part.
+# The rest of the supported range (make test runs it too): ansible 13 (ansible-core 2.20,
+# Python 3.12) and ansible 14 (ansible-core 2.21, amazon.aws 11, Python 3.13), each in a pinned
+# virtualenv built once per machine in ~/.cache/ajudadigital-openwebui/ (requirements/matrix-*.txt):
+# sanity and units; on ansible 14 also a full local deploy (ansible's own linear strategy), a
+# no-change re-run and verify.yml. Prints the wall and CPU time of each part.
 #   make matrix MATRIX=ansible14 MATRIX_PARTS=sanity,units    (one entry, some parts)
 # Python 3.12/3.13: PYTHON312=/path/to/python3.12, else python3.12 on the PATH, else pyenv's.
 matrix: venv

@@ -11,7 +11,8 @@ local stack took 51 s instead of 97 s, and half the CPU.
 local``, the tests and a shell that ran ``eval "$(python -m tools.local_services env)"``
 use it. It stays optional: the collection does not depend on it, ansible.cfg does not
 name it, and ``OPENWEBUI_MITOGEN=0`` (or no mitogen installed) leaves ansible's own
-``linear`` strategy. The deployer-policy test deploys and destroys the stack without it.
+``linear`` strategy. The version matrix's full deploy and re-run on ansible 14 (tools/matrix.py,
+in ``make test``) run without it.
 
 Not for one-module runs (``ansible -m``): starting mitogen costs more than it saves
 there (2.6 s instead of 1.9 s), so the tests' ad hoc runs use ``linear``. ansible-core

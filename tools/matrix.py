@@ -1,8 +1,10 @@
 """`make matrix`: the collection on the supported ansible-core versions beyond the default.
 
 The default toolchain (``.venv``: ansible 12.3.0 = ansible-core 2.19, amazon.aws 10.1, on
-Python 3.11) runs every gate of ``make test``. This runs the rest of the supported range,
-each entry in a pinned virtualenv of its own under ``.local/matrix/<entry>/``:
+Python 3.11) runs every other gate of ``make test``. This runs the rest of the supported
+range, each entry in a pinned virtualenv of its own; ``make test`` runs it all too (its
+sanity and units beside the checks on ``.venv``, its deploy after the molecule scenarios),
+``make matrix`` on demand:
 
 =========  ======  =======  ============  ==========  =============  =========================
 entry      Python  ansible  ansible-core  amazon.aws  community.aws  parts
@@ -12,47 +14,88 @@ ansible14  3.13    14.5.0   2.21.5        11.4.0      11.2.0         venv, sanit
                                                                      deploy, rerun, verify
 =========  ======  =======  ============  ==========  =============  =========================
 
-* venv (always): ``python3.X -m venv`` and ``pip install -r requirements/matrix-<entry>.txt``;
-  kept and reused while that file is unchanged;
+* venv (always): ``python3.X -m venv`` and ``pip install -r requirements/matrix-<entry>.txt``,
+  once per machine, as the Open WebUI app virtualenv (tools/openwebui_app.py): in
+  ``$OPENWEBUI_APP_CACHE`` or ``~/.cache/ajudadigital-openwebui/``, as
+  ``matrix-<entry>-<sha256(pins)[:12]>``, so that every clone of the machine reuses it while
+  the pins are unchanged. It is built in a temporary directory beside it (under a lock) and
+  renamed into place when complete: a half-built one is never used, and the next build
+  removes it. Its scripts' shebangs and byte-code name the final directory;
 * sanity, units: ``python -m tools.ansible_test`` run by that virtualenv's Python (its
   ansible-test, its collections, ``--venv --python 3.X``), on a copy of the tree of its own
   (``.local/matrix/<entry>/ansible-test``);
 * deploy, rerun, verify (the newest entry): the local services (emulator running the real
-  Open WebUI as ECS tasks, PostgreSQL) from the default toolchain, this process; then
-  ``site.yml -i inventories/local`` with the entry's ``ansible-playbook`` (ansible and its
-  collections come from the entry), again, which must report ``changed=0``, and
-  ``playbooks/verify.yml`` (a rerun or verify asked alone deploys first).
+  Open WebUI as ECS tasks, RDS instances as PostgreSQL servers) from the default toolchain,
+  this process; then ``site.yml -i inventories/local`` with the entry's ``ansible-playbook``
+  (ansible and its collections come from the entry), again, which must report
+  ``changed=0``, and ``playbooks/verify.yml`` (a rerun or verify asked alone deploys first).
+  These run on ansible's own ``linear`` strategy, not mitogen's: this is the suite's full
+  deploy without mitogen (issue #16; the deployer-policy test deploys with it).
 
 Every part runs even when one before it failed (not those needing a virtualenv that could
-not be made); the end prints the time of each part, also written to
-``.local/matrix/results.json``. Each part's output is in ``.local/matrix/<entry>/<part>.log``.
+not be made); the end prints the wall and CPU time (user + system of the processes the part
+ran) of each part, also written to ``.local/matrix/results.json``. Each part's output is in
+``.local/matrix/<entry>/<part>.log``.
 
 Python 3.X is ``$PYTHON3X`` (``PYTHON312=/usr/bin/python3.12``), else ``python3.X`` on the
 PATH, else pyenv's newest 3.X.
 
     python -m tools.matrix [--entry ansible14 ...] [--parts sanity,units ...]
     python -m tools.matrix lock [--entry ...]   re-pin requirements/matrix-<entry>.txt
+
+Measured on 2026-12-07 on this 2-core machine while two other sessions and a benchmark ran
+(load average 4-6: wall times are inflated and noisy; CPU seconds, user + system of every
+process a part ran, are the firm numbers). mitogen 0.3.54 runs the deploy, the no-change
+run and verify on ansible-core 2.21.5 too:
+
+==========================================  ==============  =============
+part                                        wall (s)        CPU (s)
+==========================================  ==============  =============
+venv ansible13 / ansible14, built           85 / 58         52 / 36
+venv, reused (by any clone of the machine)  0               0
+sanity ansible13 / ansible14                122-168         66-73 / 63-67
+units ansible13 / ansible14                 39-64           23-25 / 23-24
+ansible14 deploy / rerun / verify, linear   340 / 126 / 26  108 / 85 / 14
+  whole, with emulator and app tasks        502             262
+  the same on mitogen 0.3.54                236             151
+deployer-policy deploy + destroy, linear    539             205
+  the same on mitogen                       254             99
+make molecule (preflight, database)         350             113
+make lint sanity units (.venv), in turn     384             242
+  beside the matrix's sanity and units      474             392
+==========================================  ==============  =============
+
+So ``make test`` runs the matrix's sanity and units beside the checks on ``.venv`` (mostly
+one process at a time: +90 s wall there for +150 CPU s), and its deploy after the molecule
+scenarios, whose lane is much shorter than pytest's. The deploy runs on ``linear`` and the
+deployer-policy test on mitogen: the same CPU as the other way round (361 against 356 s),
+but the saving lands in pytest's lane, the one that ends last.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tools.local_services import REPO
+from tools.openwebui_app import cache_root
 
 MATRIX_DIR = REPO / ".local" / "matrix"
 PIP = "pip==26.3"  # as the Makefile's `venv`
 PIP_NOISE = "is ignored: it is neither a file nor a directory"  # this machine's absent local indexes
+COMPLETE = ".complete"  # in a matrix virtualenv built to the end: the sha256 of its pins
 
 
 @dataclass(frozen=True)
@@ -71,11 +114,13 @@ class Entry:
 
     @property
     def home(self) -> Path:
+        """This clone's files of the entry: logs, ansible-test's tree, the local services' state."""
         return MATRIX_DIR / self.name
 
     @property
     def venv(self) -> Path:
-        return self.home / "venv"
+        """The entry's virtualenv, one per machine: keyed on its pins, outside the clone."""
+        return cache_root() / f"matrix-{self.name}-{digest(self.requirements)[:12]}"
 
     @property
     def bin(self) -> Path:
@@ -96,6 +141,23 @@ class Result:
     seconds: float
     ok: bool
     note: str = ""
+    cpu: float = 0.0  # user + system seconds of the processes it ran (those that ended)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process's children that ended (and theirs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Clock:
+    """Wall and CPU seconds since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.monotonic(), cpu_seconds()
+
+    def result(self, entry: str, part: str, ok: bool, note: str = "") -> Result:
+        return Result(entry, part, time.monotonic() - self.wall, ok, note, cpu_seconds() - self.cpu)
 
 
 def python_for(version: str) -> str:
@@ -142,23 +204,66 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _is_complete(entry: Entry) -> bool:
+    """Built to the end from the current pins, and its base interpreter is still there."""
+    marker = entry.venv / COMPLETE
+    return (
+        marker.is_file()
+        and marker.read_text(encoding="utf-8").strip() == digest(entry.requirements)
+        and (entry.bin / "python").resolve().is_file()
+    )
+
+
+def _relocate(built: Path, target: Path) -> None:
+    """Point what names the directory a virtualenv was built in (console scripts' shebangs,
+    activate scripts, pyvenv.cfg) at the directory it is renamed to."""
+    old, new = str(built).encode(), str(target).encode()
+    for path in [*(built / "bin").iterdir(), built / "pyvenv.cfg"]:
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if old in data:
+                path.write_bytes(data.replace(old, new))
+
+
 def make_venv(entry: Entry, log: Path) -> tuple[bool, str]:
-    """The entry's virtualenv from its pins; reused while the pins are unchanged."""
-    stamp = entry.venv / ".installed"
-    if stamp.is_file() and stamp.read_text().strip() == digest(entry.requirements):
-        return True, "reused"
+    """The entry's virtualenv from its pins, built once per machine (``entry.venv``).
+
+    Built in a temporary directory beside it and renamed into place when complete (a lock
+    keeps two runs, of this clone or another, from building it at once), so a half-built
+    virtualenv of an interrupted run is never used: its leftovers are removed by the next build.
+    """
+    if _is_complete(entry):
+        return True, f"reused {entry.venv}"
     python = python_for(entry.python)
-    shutil.rmtree(entry.venv, ignore_errors=True)
-    pip = [str(entry.bin / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    for cmd in (
-        [python, "-m", "venv", str(entry.venv)],
-        [*pip, "--upgrade", PIP],
-        [*pip, "-r", str(entry.requirements)],
-    ):
-        if run(cmd, log):
-            return False, "pip failed"
-    stamp.write_text(digest(entry.requirements) + "\n")
-    return True, f"created with {python}"
+    root = entry.venv.parent
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f"{entry.venv.name}.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _is_complete(entry):  # another run built it while this one waited
+            return True, f"reused {entry.venv} (built meanwhile)"
+        for stale in [entry.venv, *root.glob(f"{entry.venv.name}.tmp-*")]:  # a crashed run's
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{entry.venv.name}.tmp-", dir=root))
+        try:
+            pip = [str(tmp / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+            for cmd in (
+                [python, "-m", "venv", "--prompt", entry.venv.name, str(tmp)],
+                [*pip, "--upgrade", PIP],
+                [*pip, "--no-compile", "-r", str(entry.requirements)],
+            ):
+                if run(cmd, log):
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return False, "pip failed"
+            _relocate(tmp, entry.venv)
+            # Byte-code naming the final paths (tracebacks show their source); a file that does
+            # not compile (test data in a collection) is skipped, as pip's own compile skips it.
+            run([python, "-m", "compileall", "-qq", "-s", str(tmp), "-p", str(entry.venv), str(tmp / "lib")], log)
+            (tmp / COMPLETE).write_text(digest(entry.requirements) + "\n", encoding="utf-8")
+            tmp.rename(entry.venv)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return True, f"created {entry.venv} with {python}"
 
 
 def venv_env(entry: Entry) -> dict[str, str]:
@@ -185,7 +290,10 @@ PLAYS = {
 
 
 def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[Result]:
-    """A full local deploy with the entry's ansible-playbook, a run that changes nothing, verify.yml."""
+    """A full local deploy with the entry's ansible-playbook, a run that changes nothing, verify.yml.
+
+    On ansible's own ``linear`` strategy, not mitogen's (tools/ansible_strategy.py): this is
+    the suite's full deploy without mitogen (issue #16)."""
     from tools.local_services import LocalServices, install_signal_handlers
     from tools.local_services.postgres import DEFAULT_FLAVOUR
     from tools.make_local import recap, run_playbook
@@ -197,28 +305,33 @@ def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[
         entry.home / "run", postgres_flavour=DEFAULT_FLAVOUR, run_tasks=True, rds_servers=True, with_postgres=False
     )
     install_signal_handlers(services)
-    start = time.monotonic()
+    clock = Clock()
     services.start()
-    results.append(Result(entry.name, "services", time.monotonic() - start, True, str(services.state_dir)))
+    results.append(clock.result(entry.name, "services", True, str(services.state_dir)))
     try:
-        env = dict(venv_env(entry), **services.env(), ANSIBLE_FORCE_COLOR="0")
+        env = {**venv_env(entry), **services.env(), "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STRATEGY": "linear"}
+        env.pop("ANSIBLE_STRATEGY_PLUGINS", None)  # the default toolchain's mitogen (of another Python)
         env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".local" / "collections")
         for part in ("deploy", *(p for p in ("rerun", "verify") if p in parts)):
             playbook, title = PLAYS[part]
-            rc, out, seconds = run_playbook(
+            clock = Clock()
+            rc, out = run_playbook(
                 env, playbook, "-i", "inventories/local", title=f"{entry.name}: {title}", bin_dir=entry.bin
-            )
+            )[:2]
             logs[part].write_text(out, encoding="utf-8")
             counts = recap(out)
             changed = sum(c["changed"] for c in counts.values())
             ok = rc == 0 and bool(counts) and (part != "rerun" or changed == 0)
             warnings = len(re.findall(r"^\[(?:DEPRECATION )?WARNING\]", out, re.M))
             note = f"exit {rc}, changed={changed}, {warnings} warnings (log: {logs[part].relative_to(REPO)})"
-            results.append(Result(entry.name, part, seconds, ok, note))
+            results.append(clock.result(entry.name, part, ok, note))
             if rc:
                 break
     finally:
+        clock = Clock()
         services.stop()
+        # The emulator's CPU is counted when it ends, here (not its app tasks' processes).
+        results.append(clock.result(entry.name, "stop", True, "the emulator's CPU over every part"))
     return results
 
 
@@ -258,28 +371,36 @@ def run_entry(entry: Entry, parts: tuple[str, ...]) -> list[Result]:
     for part in ("venv", *parts):
         logs[part].unlink(missing_ok=True)
     print(f"\n==> {entry.name}: virtualenv (Python {entry.python}, {entry.requirements.relative_to(REPO)})")
-    start = time.monotonic()
+    clock = Clock()
     ok, note = make_venv(entry, logs["venv"])
-    results = [Result(entry.name, "venv", time.monotonic() - start, ok, note)]
+    results = [clock.result(entry.name, "venv", ok, note)]
     if not ok:
         return results
     for command in ("sanity", "units"):
         if command in parts:
             print(f"\n==> {entry.name}: ansible-test {command}", flush=True)
-            start = time.monotonic()
+            clock = Clock()
             ok, note = ansible_test(entry, command, logs[command])
-            results.append(Result(entry.name, command, time.monotonic() - start, ok, note))
+            results.append(clock.result(entry.name, command, ok, note))
     if {"deploy", "rerun", "verify"} & set(parts):
         results += deploy(entry, parts, logs)
     return results
 
 
+def _minutes(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
 def summary(results: list[Result]) -> str:
-    lines = [f"{'entry':<10}  {'part':<7}  {'time':>8}  result"]
+    lines = [f"{'entry':<10}  {'part':<8}  {'wall':>7}  {'cpu':>7}  result"]
     for r in results:
-        minutes, seconds = divmod(round(r.seconds), 60)
         status = "ok" if r.ok else "FAILED"
-        lines.append(f"{r.entry:<10}  {r.part:<7}  {minutes:>4}m{seconds:02d}s  {status}  {r.note}".rstrip())
+        lines.append(
+            f"{r.entry:<10}  {r.part:<8}  {_minutes(r.seconds):>7}  {_minutes(r.cpu):>7}  {status}  {r.note}".rstrip()
+        )
+    wall, cpu = _minutes(sum(r.seconds for r in results)), _minutes(sum(r.cpu for r in results))
+    lines.append(f"{'all':<10}  {'':<8}  {wall:>7}  {cpu:>7}")
     return "\n".join(lines)
 
 
@@ -300,7 +421,9 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Result] = []
     for entry in entries:
-        results += run_entry(entry, tuple(p for p in entry.parts if p in wanted))
+        parts = tuple(p for p in entry.parts if p in wanted)
+        if parts:  # an entry without any of the parts asked for is not even looked at
+            results += run_entry(entry, parts)
     (MATRIX_DIR / "results.json").write_text(
         json.dumps([r.__dict__ for r in results], indent=2) + "\n", encoding="utf-8"
     )

@@ -1,7 +1,8 @@
 """``tools.ansible_strategy``: local mode and the tests run ansible-playbook with mitogen.
 
 The strategy is optional (issue #16): ``OPENWEBUI_MITOGEN=0`` turns it off, and the
-deployer-policy test deploys the whole stack without it.
+version matrix's deploy on ansible 14 (tools/matrix.py, in ``make test``) runs the whole
+stack without it.
 """
 
 from __future__ import annotations
