@@ -165,52 +165,6 @@ def redis_accepts(stack, url: str, token: str) -> bool:
     return redis((parts.hostname, parts.port), ("AUTH", token), context=context) == ["OK"]
 
 
-def test_rotate_yml_rotates_the_redis_auth_token_with_no_downtime(local_stack):
-    """rotate=redis_auth: ROTATE (old and new token valid), the new token and URL stored, the
-    service restarted (rolling) onto it, then SET. /health answers 200 throughout; the new
-    URL is rediss:// to the same primary with another token; the old token is refused
-    (WRONGPASS) and the new one accepted; only new tasks run; no token in the output."""
-    https, tls = urls(local_stack)[443], stack_tls(local_stack)
-    old_url, old_token = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
-    assert urlsplit(old_url).scheme == "rediss" and urlsplit(old_url).password == old_token
-    assert redis_accepts(local_stack, old_url, old_token)
-    tasks_before = {t["taskArn"] for t in running_tasks(local_stack)}
-
-    stop, answers = threading.Event(), []
-    checker = threading.Thread(target=_serving_checker, args=(https, tls, stop, answers, "/health"))
-    checker.start()
-    try:
-        run = local_stack.playbook("playbooks/rotate.yml", "-e", "rotate=redis_auth", *FAST)
-    finally:
-        stop.set()
-        checker.join(60)
-    assert run.rc == 0, run.output[-4000:]
-    assert answers and set(answers) == {200}, f"a request failed during the rotation: {sorted(set(map(str, answers)))}"
-
-    new_url, new_token = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
-    assert new_token != old_token and len(new_token) == 64 and new_token.isalnum()
-    old_parts, new_parts = urlsplit(old_url), urlsplit(new_url)
-    assert (new_parts.scheme, new_parts.hostname, new_parts.port, new_parts.path) == (
-        "rediss",
-        old_parts.hostname,
-        old_parts.port,
-        old_parts.path,
-    )
-    assert new_parts.password == new_token
-    assert old_token not in run.output and new_token not in run.output
-
-    # SET: only the new token is valid.
-    assert redis_accepts(local_stack, new_url, new_token)
-    assert not redis_accepts(local_stack, new_url, old_token)
-    group = local_stack.client("elasticache").describe_replication_groups(ReplicationGroupId=f"{LOCAL_STACK}-cache")
-    assert group["ReplicationGroups"][0]["AuthTokenEnabled"] is True
-
-    # The service runs only new tasks (they read the new URL when they started), as many as before.
-    after = running_tasks(local_stack)
-    assert len(after) == len(tasks_before) and not tasks_before & {t["taskArn"] for t in after}
-    assert service(local_stack)["deployments"][0]["rolloutState"] == "COMPLETED"
-
-
 def tasks_hold_token(stack, url: str, token: str, serving: set[str], stop: threading.Event, checks: list) -> None:
     """While a task of ``serving`` runs, asks every 0.5 s whether the group still takes ``token``
     (the one those tasks started with); each answer in ``checks``."""
@@ -232,10 +186,13 @@ def test_rotate_yml_finishes_a_redis_rotation_stopped_before_its_set(local_stack
     * ``after its ROTATE``: its token stored and added to the group, its URL not stored: the
       rotation goes on with that token (no second ROTATE), stores the URL, restarts, SETs;
     * ``after its URL``: the URL stored too, the service not restarted (its tasks hold the
-      token before): the service restarts onto the URL first, then a new rotation runs.
+      token before): the service restarts onto the URL first, then a whole new rotation runs
+      (a new token generated, ROTATE, the token and URL stored, the service restarted onto
+      it, SET): this case is also the test of an uninterrupted rotation.
 
     The token the running tasks started with stays valid as long as one of them runs, /health
-    answers 200 throughout, and at the end only the stored token (the URL's) is valid."""
+    answers 200 throughout, at the end only the stored token (the URL's: rediss:// to the same
+    primary) is valid, only new tasks run, and no token is in the output."""
     elasticache, secrets_manager = local_stack.client("elasticache"), local_stack.client("secretsmanager")
     group_id = f"{LOCAL_STACK}-cache"
     url, in_use = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
@@ -279,11 +236,22 @@ def test_rotate_yml_finishes_a_redis_rotation_stopped_before_its_set(local_stack
     assert checks and all(checks), "the token of the running tasks was refused while they ran"
 
     final_url, final_token = secret(local_stack, "redis-url"), secret(local_stack, "redis-auth-token")
-    assert urlsplit(final_url).password == final_token
+    old_parts, new_parts = urlsplit(url), urlsplit(final_url)
+    assert (new_parts.scheme, new_parts.hostname, new_parts.port, new_parts.path, new_parts.password) == (
+        "rediss",
+        old_parts.hostname,
+        old_parts.port,
+        old_parts.path,
+        final_token,
+    )
+    assert not [token for token in (in_use, stopped_token, final_token) if token in run.output], "a token was printed"
     if stopped == "after its ROTATE":
         assert final_token == stopped_token, "the stopped rotation's token was not the one it went on with"
     else:
         assert final_token not in (in_use, stopped_token)
+        assert len(final_token) == 64 and final_token.isalnum(), "not a token of the role's generator"
+    (group,) = elasticache.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"]
+    assert group["AuthTokenEnabled"] is True
     assert [redis_accepts(local_stack, final_url, t) for t in (final_token, in_use)] == [True, False]
     assert stopped_token == final_token or not redis_accepts(local_stack, final_url, stopped_token)
     after = running_tasks(local_stack)
