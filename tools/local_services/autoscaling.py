@@ -263,25 +263,34 @@ def _evaluate(cloudwatch, alarm, end: float, period: float) -> None:
     compare, words = _OPERATORS.get(alarm.comparison_operator, _OPERATORS["GreaterThanThreshold"])
     breaching = [(i, v) for i, v in present if compare(v, float(alarm.threshold))]
     needed = int(alarm.datapoints_to_alarm or alarm.evaluation_periods)
-    if not present:
-        state, shown, verb = "INSUFFICIENT_DATA", [], ""
-    elif len(breaching) >= needed:
-        state, shown, verb = "ALARM", breaching, f"{words}"
-    else:
-        state, shown, verb = "OK", [p for p in present if p not in breaching] or present, f"not {words}"
+    threshold = f"the threshold ({float(alarm.threshold):g})"
+
+    def listed(points) -> str:
+        return ", ".join(f"{v:g} ({stamp(i)})" for i, v in points)
 
     def stamp(index: int) -> str:
         return datetime.fromtimestamp(end - period * (index + 1), UTC).strftime("%d/%m/%y %H:%M:%S")
 
-    if state == "INSUFFICIENT_DATA":
-        reason = f"Insufficient Data: {len(values)} datapoints were unknown."
-    else:
-        listed = ", ".join(f"{v:g} ({stamp(i)})" for i, v in shown)
-        plural = len(shown) != 1
+    def were(points) -> str:
+        return "were" if len(points) != 1 else "was"
+
+    def many(points) -> str:
+        return f"{len(points)} datapoint{'s' if len(points) != 1 else ''} [{listed(points)}] {were(points)}"
+
+    if not present:
+        state, reason = "INSUFFICIENT_DATA", f"Insufficient Data: {len(values)} datapoints were unknown."
+    elif len(breaching) >= needed:
+        state = "ALARM"
+        reason = f"Threshold Crossed: {many(breaching)} {words} {threshold}."
+    elif breaching:  # not enough of them yet
+        state = "OK"
         reason = (
-            f"Threshold Crossed: {len(shown)} datapoint{'s' if plural else ''} [{listed}] "
-            f"{'were' if plural else 'was'} {verb} the threshold ({float(alarm.threshold):g})."
+            f"Threshold Crossed: {len(breaching)} out of the last {len(present)} datapoints [{listed(breaching)}] "
+            f"{were(breaching)} {words} {threshold} (minimum {needed} datapoints for OK -> ALARM transition)."
         )
+    else:
+        state = "OK"
+        reason = f"Threshold Crossed: {many(present)} not {words} {threshold}."
     alarm.local_latest = values[0]  # the newest datapoint: what the policy scales on
     if state != alarm.state_value:
         data = {
