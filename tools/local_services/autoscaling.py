@@ -220,7 +220,7 @@ def _datapoints(cloudwatch, alarm, end: float, period: float) -> list[float | No
     """The alarm's statistic for its last ``evaluation_periods`` periods before ``end``
     (epoch seconds), newest first; None for a period without data."""
     wanted = {(d.name, d.value) for d in alarm.dimensions}
-    buckets: list[list] = [[] for _ in range(int(alarm.evaluation_periods))]
+    buckets: list[list] = [[] for _period in range(int(alarm.evaluation_periods))]
     for datum in list(cloudwatch.metric_data):
         if datum.namespace != alarm.namespace or datum.name != alarm.metric_name:
             continue
