@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         state_dir_from_env(),
         postgres_flavour=args.flavour,
         pending=os.environ.get("OPENWEBUI_LOCAL_PENDING", ""),
+        time_scale=os.environ.get("OPENWEBUI_LOCAL_TIME_SCALE", ""),
         run_tasks=True,
         rds_servers=True,  # the RDS instance is a real PostgreSQL server: the one local mode uses
         with_postgres=False,

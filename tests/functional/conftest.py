@@ -263,6 +263,16 @@ def local_stack(tmp_path_factory, ansible):
         )
         stack.deploy = stack.playbook("site.yml", "-vvv")
         assert stack.deploy.rc == 0, stack.deploy.output[-5000:]
+        # The emulator's target tracking acts as AWS's does: an idle service is scaled in
+        # after 15 minutes below the policies' targets, a busy one out. The session's tests
+        # hold the task count they set, so dynamic scaling is suspended, as an operator may
+        # (the role's re-runs register the range only, and keep the suspension).
+        scaling = services.client("application-autoscaling")
+        for target in scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]:
+            scaling.register_scalable_target(
+                ServiceNamespace="ecs", ResourceId=target["ResourceId"], ScalableDimension=target["ScalableDimension"],
+                SuspendedState={"DynamicScalingInSuspended": True, "DynamicScalingOutSuspended": True},
+            )  # fmt: skip
         yield stack
     finally:
         services.stop()

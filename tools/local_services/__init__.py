@@ -52,6 +52,7 @@ class LocalServices:
         *,
         postgres_flavour: str = DEFAULT_FLAVOUR,
         pending: str = "",
+        time_scale: str = "",
         with_postgres: bool = True,
         enforce_iam: int | None = None,
         run_tasks: bool = False,
@@ -59,10 +60,13 @@ class LocalServices:
     ):
         self.state_dir = Path(state_dir or state_dir_from_env()).resolve()
         self.postgres_flavour = postgres_flavour
-        from .emulator import parse_pending
+        from .emulator import parse_pending, parse_time_scale
 
         parse_pending(pending)  # a bad --pending fails here, not in the emulator's log
         self.pending = pending
+        # The clock of metrics, alarms and autoscaling: 1 (or "") is AWS's, 0.05 makes a minute 3 s.
+        parse_time_scale(time_scale)
+        self.time_scale = str(time_scale)
         self.with_postgres = with_postgres
         # None: the emulator accepts any credentials; N: IAM is enforced after N requests.
         self.enforce_iam = enforce_iam
@@ -151,6 +155,8 @@ class LocalServices:
         ]
         if self.pending:
             cmd += ["--pending", self.pending]
+        if self.time_scale:
+            cmd += ["--time-scale", self.time_scale]
         if self.enforce_iam is not None:
             cmd += ["--enforce-iam", str(self.enforce_iam)]
         if self.run_tasks:

@@ -22,7 +22,7 @@ import sys
 from tools import ansible_strategy
 
 from . import LocalServices, install_signal_handlers, state_dir_from_env, stop_from_state
-from .emulator import parse_pending
+from .emulator import parse_pending, parse_time_scale
 from .postgres import DEFAULT_FLAVOUR
 from .util import pid_alive
 
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["pgserver", "embedded"],
     )
     parser.add_argument("--pending", default=os.environ.get("OPENWEBUI_LOCAL_PENDING", ""))
+    parser.add_argument("--time-scale", default=os.environ.get("OPENWEBUI_LOCAL_TIME_SCALE", ""))
     parser.add_argument("--run-tasks", action="store_true", help="the emulator's ECS runs tasks for real")
     # Only what follows ``--`` is the command of ``run``: options after the subcommand
     # (``start --pending ...``) are options, not swallowed into a command.
@@ -94,7 +95,17 @@ def main(argv: list[str] | None = None) -> int:
         parse_pending(args.pending)
     except ValueError as exc:
         parser.error(f"--pending / OPENWEBUI_LOCAL_PENDING: {exc}")
-    services = LocalServices(state_dir, postgres_flavour=args.flavour, pending=args.pending, run_tasks=args.run_tasks)
+    try:
+        parse_time_scale(args.time_scale)
+    except ValueError as exc:
+        parser.error(f"--time-scale / OPENWEBUI_LOCAL_TIME_SCALE: {exc}")
+    services = LocalServices(
+        state_dir,
+        postgres_flavour=args.flavour,
+        pending=args.pending,
+        time_scale=args.time_scale,
+        run_tasks=args.run_tasks,
+    )
     if args.command == "start":
         state = services.start()
         services._stopped = True  # detached: left running for `stop`

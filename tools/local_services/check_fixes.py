@@ -24,7 +24,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-TEST_FILES = ("tests/functional/test_emulator_fixes.py", "tests/functional/test_replication_groups.py")
+TEST_FILES = (
+    "tests/functional/test_emulator_fixes.py",
+    "tests/functional/test_replication_groups.py",
+    "tests/functional/test_emulator_scaling.py",
+)
 
 
 def covers(*fix_names: str):

@@ -38,6 +38,10 @@ Services
     rollback, a new deployment of the last completed task definition takes over;
   * service events tell what happened, newest first, as ECS writes them.
 
+Every running task of a service is measured (``ecs_metrics``): the service's
+``CPUUtilization`` and ``MemoryUtilization`` go to CloudWatch once a minute, where the
+target tracking policies' alarms read them (``autoscaling``).
+
 The front door (``front_door``) serves the load balancers' listeners on local ports; the
 ElastiCache clusters and replication groups are real Redis servers (``cache_nodes``), and
 every task gets ``SSL_CERT_FILE`` / ``REQUESTS_CA_BUNDLE``: a bundle of the system's CA
@@ -67,6 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import cache_nodes, ecs_images, targets
+from .ecs_metrics import ServiceMetrics
 from .front_door import MotoFrontDoor
 from .util import pid_alive
 
@@ -431,6 +436,7 @@ class TaskRunner:
         self.front_door_file = self.tasks_dir.parent / "front-door.json"
         self.front_door_listing: list[dict] | None = None
         self.task_class = _runner_task_class()
+        self.metrics = ServiceMetrics()  # the services' CPUUtilization / MemoryUtilization (CloudWatch)
         self.loop = threading.Thread(target=self._loop, name="ecs-runner", daemon=True)
 
     # -- helpers the tasks use -------------------------------------------------------------
@@ -650,6 +656,10 @@ class TaskRunner:
             with self.lock:
                 self._reconcile(service)
         self._probe_targets()
+        try:
+            self.metrics.tick(list(self.tasks.values()))
+        except Exception as error:  # a metric lost must not stop the targets and the front door
+            print(f"ecs_runner: metrics: {error!r}", flush=True)
         for group_arn, ip, port in targets.expire():
             self._forget_target(group_arn, ip, port)
         self._sync_front_door()

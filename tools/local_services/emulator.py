@@ -10,6 +10,8 @@ Run as ``python -m tools.local_services.emulator --port N``. It
   version other than the one the fixes were written for;
 * optionally holds chosen resources in their pending state for a set number of
   seconds (``--pending rds=20,nat=5,elb=8,ecs=10,elasticache=6``), as AWS does;
+* optionally runs the clock of CloudWatch metrics, alarms and autoscaling faster
+  (``--time-scale 0.05``: a metric minute lasts 3 seconds; default 1, AWS's timing);
 * writes one JSON line per request to ``--request-log`` (service, action, status;
   never a body, so no secret can land there);
 * optionally enforces IAM (``--enforce-iam N``: moto's ``INITIAL_NO_AUTH_ACTION_COUNT``):
@@ -54,6 +56,21 @@ def parse_pending(text: str) -> dict[str, float]:
         if result[name] < 0:
             raise ValueError(f"pending: {item!r}: seconds must not be negative")
     return result
+
+
+def parse_time_scale(text: str | float | None) -> float:
+    """``"0.05"`` -> ``0.05``: the factor of AWS's metric periods, ECS's metric samples and
+    the autoscaling cooldowns (``autoscaling.TIME_SCALE``); empty: 1, AWS's timing. Not a
+    number, or not in (0, 1]: a clear error."""
+    if text is None or str(text).strip() == "":
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"time scale: {text!r} is not a number (e.g. 0.05: a minute lasts 3 s)") from None
+    if not 0 < value <= 1:
+        raise ValueError(f"time scale: {text!r} must be more than 0 and at most 1 (1: AWS's timing)")
+    return value
 
 
 def _action_of(environ: dict) -> tuple[str, str]:
@@ -127,14 +144,14 @@ def _peek_form_action(environ) -> str:
     return values[0] if values else ""
 
 
-def build_app(request_log: str | None, pending: dict[str, float]):
+def build_app(request_log: str | None, pending: dict[str, float], time_scale: float = 1.0):
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from . import moto_fixes
 
-    moto_fixes.apply(pending=pending)
+    moto_fixes.apply(pending=pending, time_scale=time_scale)
     return RequestLog(DomainDispatcherApplication(create_backend_app), request_log)
 
 
@@ -143,6 +160,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--request-log", default=None)
     parser.add_argument("--pending", default="", help="resource=seconds,... to hold in pending")
+    parser.add_argument(
+        "--time-scale", default="", help="factor of metric periods, ECS samples and scaling cooldowns (default 1)"
+    )
     parser.add_argument("--enforce-iam", type=int, default=None, metavar="N", help="enforce IAM after N requests")
     parser.add_argument("--tasks-dir", default=None, help="run ECS tasks for real; their files go here")
     parser.add_argument(
@@ -156,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    app = build_app(args.request_log, parse_pending(args.pending))
+    app = build_app(args.request_log, parse_pending(args.pending), parse_time_scale(args.time_scale))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     if args.tasks_dir:
         from . import ecs_runner, rds_servers

@@ -64,14 +64,17 @@ def check_moto_version(version: str | None = None) -> None:
         )
 
 
-def apply(pending: dict[str, float] | None = None) -> list[str]:
+def apply(pending: dict[str, float] | None = None, time_scale: float = 1.0) -> list[str]:
     """Install every fix (once per process); return their names.
 
     ``OPENWEBUI_EMULATOR_DISABLE_FIXES`` (``all`` or comma-separated fix names) leaves
     fixes out: the way to see a test fail on stock moto behaviour. Fails (RuntimeError)
-    on a moto version other than ``MOTO_VERSION``.
+    on a moto version other than ``MOTO_VERSION``. ``time_scale`` multiplies the time of
+    CloudWatch metric periods, ECS's metric samples and autoscaling cooldowns
+    (``autoscaling.TIME_SCALE``; 1: AWS's timing).
     """
     check_moto_version()
+    autoscaling.TIME_SCALE = float(time_scale)
     _PENDING.clear()
     for kind, seconds in (pending or {}).items():
         _PENDING[PENDING_ALIASES.get(kind, kind)] = seconds
@@ -2331,7 +2334,9 @@ def bucket_policy_statement_with_unmet_condition_does_not_apply(pending):
     FakeBucket.get_permission = get_permission
 
 
-# -- ElastiCache replication groups and cache parameter groups (their own module) -------------
-# Imported last: its fixes register after the ones above (the cache cluster fixes they build on).
+# -- ElastiCache replication groups and cache parameter groups, Application Auto Scaling's -------
+# -- target tracking and the ECS service metrics (their own modules) ---------------------------
+# Imported last: their fixes register after the ones above (the cache cluster fixes the
+# replication groups build on); ``apply`` sets ``autoscaling.TIME_SCALE``.
 
-from . import replication_groups  # noqa: E402, F401  # pylint: disable=unused-import,wrong-import-position
+from . import autoscaling, replication_groups  # noqa: E402, F401  # pylint: disable=unused-import,wrong-import-position
