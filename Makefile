@@ -39,9 +39,10 @@ checks: venv
 matrix-checks: venv
 	$(BIN)/python -m tools.matrix --parts sanity,units
 
+# At a lower priority than pytest beside it, whose deployed-stack tests end last.
 molecule-matrix-deploy: venv
-	$(MAKE) --no-print-directory molecule
-	$(BIN)/python -m tools.matrix --parts deploy,rerun,verify
+	nice -n 10 $(MAKE) --no-print-directory molecule
+	nice -n 10 $(BIN)/python -m tools.matrix --parts deploy,rerun,verify
 
 venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/ajudadigital/openwebui
 

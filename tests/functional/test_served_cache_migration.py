@@ -7,8 +7,9 @@ it: the single-node cluster ``<stack>-redis`` (a real Redis here, plain TCP, no 
 subnet group ``<stack>-redis``, its ``redis://`` URL in ``<stack>/redis-url``, the service's
 tasks started on that URL; no replication group, parameter group, AUTH token secret or
 cache log groups, and the stack key's policy without the cache's log groups and
-ElastiCache. Then ``site.yml`` (what README tells an operator to run) migrates it while
-``/health`` is asked through the front door.
+ElastiCache. Then ``site.yml --tags security,cache`` (the least README says works; the
+whole ``site.yml`` it tells an operator to run does the same in these two layers, and
+no-change runs of the others) migrates it while ``/health`` is asked through the front door.
 
 Runs after the secret-leak test and before test_served_restore.py (file order): the stack
 it leaves is the shape a fresh deploy has, which the later served tests expect.
@@ -149,8 +150,8 @@ def connected_clients(address: tuple[str, int], *auth: str, context=None) -> int
 
 
 def test_site_yml_migrates_a_single_node_cluster_while_the_service_serves(local_stack):
-    """site.yml on the pre-#21 shape: /health answers 200 throughout; the replication group
-    exists, the URL secret is rediss:// to its primary with the AUTH token of its own secret,
+    """site.yml --tags security,cache on the pre-#21 shape: /health answers 200 throughout;
+    the replication group exists, the URL secret is rediss:// to its primary with the AUTH token of its own secret,
     the service's tasks were replaced and the new ones use the group; the old cluster is
     gone; the key policy has the cache's log groups again. Then the security and cache layers
     in check mode would change nothing."""
@@ -163,7 +164,7 @@ def test_site_yml_migrates_a_single_node_cluster_while_the_service_serves(local_
     checker = threading.Thread(target=_serving_checker, args=(https, tls, stop, answers, "/health"))
     checker.start()
     try:
-        run = local_stack.playbook("site.yml", *FAST)
+        run = local_stack.playbook("site.yml", "--tags", "security,cache", *FAST)
     finally:
         stop.set()
         checker.join(60)
