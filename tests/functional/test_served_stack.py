@@ -91,7 +91,14 @@ def test_the_stack_serves_open_webui_through_its_load_balancer(local_stack):
 
     svc = service(local_stack)
     assert (svc["runningCount"], svc["desiredCount"]) == (2, 2)
-    assert target_states(local_stack) == ["healthy", "healthy"]
+    # Two healthy targets. A test before this one may have restarted the service: its old
+    # targets are listed as draining until inventories/local's deregistration delay (10 s)
+    # has passed, as in AWS; then they go.
+    deadline = time.monotonic() + 60
+    while (states := target_states(local_stack)) != ["healthy", "healthy"] and time.monotonic() < deadline:
+        assert set(states) <= {"healthy", "draining"} and states.count("healthy") == 2, states
+        time.sleep(1)
+    assert states == ["healthy", "healthy"], "draining targets outlived the deregistration delay"
     tasks = running_tasks(local_stack)
     assert len(tasks) == 2 and {t["healthStatus"] for t in tasks} == {"HEALTHY"}
 
