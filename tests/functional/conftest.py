@@ -53,6 +53,17 @@ def pytest_collection_modifyitems(config, items):
             item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(sorted(names))}")
 
 
+def wait_for(condition, timeout: float = 60, what: str = "condition"):
+    """The first truthy value of ``condition()``, asked every 0.5 s; fails after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 # The session's deployed stack's tests (xdist group "local_stack") run one after another on
 # one worker and end last under `make pytest`: the critical path. Every other test runs its
 # processes at a lower priority, so that on a busy machine the stack's tests get the CPU first.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.functional.conftest import wait_for
 from tools.local_services import LocalServices
 from tools.local_services.check_fixes import covers
 
@@ -28,16 +29,6 @@ HOLDER = (
     "subprocess.Popen([sys.executable, '-c', \"import time; block = b'x' * (80 * 1024 * 1024); time.sleep(3600)\"])\n"
     "time.sleep(3600)\n"
 )
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def policy(cluster: str, service: str, target: float, *, disable_scale_in: bool = False) -> dict:

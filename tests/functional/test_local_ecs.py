@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.functional.conftest import wait_for
 from tools.local_services import LocalServices, ecs_runner
 
 # One emulator for the module's tests, on one xdist worker.
@@ -136,16 +137,6 @@ def run(aws, net, task_definition: str) -> str:
 
 def describe(aws, arn: str) -> dict:
     return aws.client("ecs").describe_tasks(cluster="local", tasks=[arn])["tasks"][0]
-
-
-def wait_for(condition, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stopped(aws, arn: str, timeout: float = 60) -> dict:

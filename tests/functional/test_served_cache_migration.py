@@ -20,13 +20,12 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.conftest import LOCAL_STACK
+from tests.functional.conftest import LOCAL_STACK, wait_for
 from tests.functional.test_replication_groups import redis
 from tests.functional.test_served_rotate import redis_accepts, secret
 from tests.functional.test_served_stack import _serving_checker, running_tasks, service, stack_tls, urls
@@ -39,16 +38,6 @@ FAST = ("-e", "ecs_service_wait_delay=2", "-e", "cache_wait_delay=2")
 OLD_CLUSTER, GROUP = f"{LOCAL_STACK}-redis", f"{LOCAL_STACK}-cache"
 CACHE_LOG_GROUPS = [f"/{LOCAL_STACK}/elasticache/slow-log", f"/{LOCAL_STACK}/elasticache/engine-log"]
 CLUSTER, SERVICE = LOCAL_STACK, "open-webui"
-
-
-def wait_for(check, what: str, timeout: float = 300.0, delay: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(delay)
 
 
 def old_cluster(stack) -> dict | None:
@@ -80,7 +69,7 @@ def restart_and_wait(stack) -> None:
         done = len(svc["deployments"]) == 1 and svc["deployments"][0].get("rolloutState") == "COMPLETED"
         return done and len(tasks) == 2 and not before & {t["taskArn"] for t in tasks}
 
-    wait_for(steady, "the service's restart onto the old cluster", timeout=600, delay=2)
+    wait_for(steady, 600, "the service's restart onto the old cluster")
 
 
 def old_key_policy(policy: dict) -> dict:
@@ -124,14 +113,14 @@ def make_the_pre_21_shape(stack) -> tuple[str, int]:
         nodes = cluster["CacheNodes"] if cluster and cluster["CacheClusterStatus"] == "available" else []
         return nodes and nodes[0].get("Endpoint")
 
-    found = wait_for(endpoint, "the old cluster")
+    found = wait_for(endpoint, 300, "the old cluster")
     address, port = found["Address"], found["Port"]
     # Its URL (redis://, no TLS, no AUTH), and the service's tasks on it.
     secrets.put_secret_value(SecretId=f"{LOCAL_STACK}/redis-url", SecretString=f"redis://{address}:{port}/0")
     restart_and_wait(stack)
     # No replication group (nor what came with it) yet.
     elasticache.delete_replication_group(ReplicationGroupId=GROUP)
-    wait_for(lambda: group_gone(stack), "the replication group to go")
+    wait_for(lambda: group_gone(stack), 300, "the replication group to go")
     elasticache.delete_cache_parameter_group(CacheParameterGroupName=f"{LOCAL_STACK}-cache-redis7")
     secrets.delete_secret(SecretId=f"{LOCAL_STACK}/redis-auth-token", ForceDeleteWithoutRecovery=True)
     for name in CACHE_LOG_GROUPS:
