@@ -44,7 +44,7 @@ molecule-matrix-deploy: venv
 	nice -n 10 $(MAKE) --no-print-directory molecule
 	nice -n 10 $(BIN)/python -m tools.matrix --parts deploy,rerun,verify
 
-venv: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/ajudadigital/openwebui
+venv: $(VENV)/.installed $(COLLECTIONS)/.linked
 
 $(VENV)/.installed: requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,10 +59,11 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium is not installed: the browser test will skip (sudo apt-get install chromium)"; fi; }
 
-# A plain checkout resolves ajudadigital.openwebui.* through this link (see ansible.cfg).
-$(COLLECTIONS)/ansible_collections/ajudadigital/openwebui:
-	mkdir -p $(@D)
-	ln -sfn ../../../.. $@
+# ansible.cfg's collection path: this checkout as ajudadigital.openwebui, and the collections
+# requirements.yml names, linked from .venv's ansible package (tools/collections_path.py).
+$(COLLECTIONS)/.linked: $(VENV)/.installed requirements.yml tools/collections_path.py
+	$(BIN)/python -m tools.collections_path $(COLLECTIONS)
+	touch $@
 
 lint: venv
 	$(BIN)/ruff check .

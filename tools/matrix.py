@@ -89,6 +89,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools import ansible_strategy, collections_path
 from tools.local_services import REPO
 from tools.openwebui_app import cache_root
 
@@ -311,7 +312,9 @@ def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[
     try:
         env = {**venv_env(entry), **services.env(), "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STRATEGY": "linear"}
         env.pop("ANSIBLE_STRATEGY_PLUGINS", None)  # the default toolchain's mitogen (of another Python)
-        env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".local" / "collections")
+        env.pop(ansible_strategy.SCAN_SYS_PATH, None)
+        # The entry's own collections: .local/collections links those of .venv's ansible package.
+        env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path.build(entry.home / "collections", entry.venv))
         for part in ("deploy", *(p for p in ("rerun", "verify") if p in parts)):
             playbook, title = PLAYS[part]
             clock = Clock()
