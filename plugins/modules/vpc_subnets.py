@@ -244,13 +244,16 @@ def described_summary(subnet):
     )
 
 
-def wanted_summary(entry, existing, tags):
+def wanted_summary(entry, existing, tags, purge_tags=True):
+    """The subnet as the run leaves it: with purge_tags=false, its other tags stay."""
+    all_tags = {} if purge_tags or not existing else subnet_tags(existing)
+    all_tags.update(wanted_tags(entry, tags))
     return summary(
         entry["cidr"],
         existing["SubnetId"] if existing else "",
         entry["az"],
         entry["map_public"],
-        wanted_tags(entry, tags),
+        all_tags,
     )
 
 
@@ -392,7 +395,7 @@ def main():
         if existing and not (module.check_mode and entry["cidr"] in updated):
             results.append(described_summary(existing))
         else:
-            results.append(wanted_summary(entry, existing, tags))
+            results.append(wanted_summary(entry, existing, tags, params["purge_tags"]))
     result = dict(
         changed=bool(created or updated or deleted),
         subnets=results,
@@ -410,7 +413,7 @@ def main():
             if existing:
                 before[cidr] = described_summary(existing)
             if entry["state"] == "present":
-                after[cidr] = wanted_summary(entry, existing, tags)
+                after[cidr] = wanted_summary(entry, existing, tags, params["purge_tags"])
         result["diff"] = dict(before=before, after=after)
     module.exit_json(**result)
 

@@ -94,6 +94,9 @@ def test_summaries_of_an_existing_and_a_planned_subnet():
     )
     assert vpc_subnets.wanted_summary(ENTRY, EXISTING, {"Stack": "stack"}) == described
     assert vpc_subnets.wanted_summary(ENTRY, None, {"Stack": "stack"})["id"] == ""
+    manual = dict(EXISTING, Tags=EXISTING["Tags"] + [{"Key": "Manual", "Value": "yes"}])
+    assert "Manual" not in vpc_subnets.wanted_summary(ENTRY, manual, {"Stack": "stack"})["tags"]
+    assert vpc_subnets.wanted_summary(ENTRY, manual, {"Stack": "stack"}, False)["tags"]["Manual"] == "yes"
 
 
 @pytest.fixture
