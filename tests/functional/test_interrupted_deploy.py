@@ -52,6 +52,8 @@ class Kill:
 
 # In layer order; each run gets one layer further than the one before.
 KILLS = [
+    # vpc: the first subnet exists, the others not yet (vpc_subnets finds it by its CIDR block).
+    Kill("ajudadigital.openwebui.vpc : Create the subnets", "CreateSubnet"),
     # vpc: the first NAT gateway exists, the second not yet, nothing recorded.
     Kill("ajudadigital.openwebui.vpc : Create the NAT gateways", "CreateNatGateway"),
     # database: the instance exists; its endpoint, secrets and SQL steps not yet.
