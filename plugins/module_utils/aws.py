@@ -57,9 +57,9 @@ def aws_client(module, service, retry_decorator=None):
     ``module.client(service, retry_decorator=...)`` makes it, on the shared data loader."""
     region, endpoint_url, connect_params = get_aws_connection_info(module)
     profile = connect_params.pop("profile_name", None)
-    config = botocore.config.Config(user_agent=_get_user_agent_string())
-    config = _merge_botocore_config(config, connect_params.pop("aws_config", None))
     try:
+        config = botocore.config.Config(user_agent=_get_user_agent_string())
+        config = _merge_botocore_config(config, connect_params.pop("aws_config", None))
         session = _session(profile)
         enable_placebo(session)
         conn = session.client(service, config=config, region_name=region, endpoint_url=endpoint_url, **connect_params)
