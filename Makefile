@@ -82,8 +82,10 @@ docs-lint: venv
 sanity: venv
 	$(BIN)/python -m tools.ansible_test sanity
 
+# ansible-test units has no boto3: the tests of module_utils/aws.py (boto3 clients) run in .venv too.
 units: venv
 	$(BIN)/python -m tools.ansible_test units
+	PYTHONPATH=$(COLLECTIONS) $(BIN)/pytest -q -p no:cacheprovider tests/unit/plugins/module_utils/test_aws.py
 
 # Three workers on this machine's two cores (the deploys wait on the emulator much of the
 # time). The tests on the session's deployed stack (xdist_group "local_stack") stay together

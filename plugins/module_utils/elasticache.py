@@ -23,6 +23,7 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -33,7 +34,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 def elasticache_client(module, busy_error_codes=()):
     """The module's ElastiCache client; its calls (``aws_retry=True``) are retried with jittered
     backoff, also on ``busy_error_codes`` (a resource in a state that refuses the call for now)."""
-    return module.client(
+    return aws_client(
+        module,
         "elasticache",
         retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=list(busy_error_codes)),
     )

@@ -141,6 +141,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -241,7 +242,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     point = module.params["recovery_point_arn"]
-    client = module.client("backup", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "backup", retry_decorator=AWSRetry.jittered_backoff())
     if module.params["backup_vault_name"]:
         check_point(client, module)
     if module.check_mode:

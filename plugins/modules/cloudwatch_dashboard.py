@@ -113,6 +113,7 @@ except ImportError:
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -229,7 +230,7 @@ def main():
         if error:
             module.fail_json(msg=error)
 
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
     if module.params["state"] == "present":
         ensure_present(client, module, name, body)
     else:

@@ -190,6 +190,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -331,7 +332,7 @@ def chunks(items):
 class Alarms(object):
     def __init__(self, module):
         self.module = module
-        self.client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = aws_client(module, "cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
 
     def describe(self, names):
         """Name -> the metric alarm as DescribeAlarms returns it, for those of names that exist."""

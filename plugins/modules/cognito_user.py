@@ -125,6 +125,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -323,7 +324,7 @@ def main():
     if problems:
         module.fail_json(msg="; ".join(problems))
 
-    conn = module.client("cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
+    conn = aws_client(module, "cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
     pool_id = resolve_user_pool_id(conn, module)
     users = Users(module, conn, pool_id)
     if module.params["state"] == "present":

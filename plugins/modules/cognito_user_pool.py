@@ -258,6 +258,7 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -701,7 +702,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
 
-    client = module.client("cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
     if params["state"] == "present":
         ensure_present(client, module, params)
     else:

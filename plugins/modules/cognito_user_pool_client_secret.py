@@ -146,6 +146,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -302,7 +303,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
 
-    conn = module.client("cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
+    conn = aws_client(module, "cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
     missing = [name for name in API if not hasattr(conn, name)]
     if missing:
         module.fail_json(msg="this botocore does not know {0}: upgrade boto3 and botocore".format(", ".join(missing)))

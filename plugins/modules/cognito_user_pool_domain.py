@@ -105,6 +105,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -274,7 +275,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
 
-    conn = module.client("cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
+    conn = aws_client(module, "cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
     pool_id = resolve_user_pool_id(conn, module)
     if params["state"] == "present":
         if pool_id is None:

@@ -108,6 +108,7 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
@@ -223,7 +224,7 @@ def main():
     if module.params.get("precedence") is not None and module.params["precedence"] < 0:
         module.fail_json(msg="precedence must be 0 or more, got {0}".format(module.params["precedence"]))
 
-    conn = module.client("cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
+    conn = aws_client(module, "cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
     pool_id = resolve_user_pool_id(conn, module)
     if module.params["state"] == "present":
         if pool_id is None:

@@ -210,6 +210,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -448,7 +449,7 @@ def main():
         purge_tags=params["purge_tags"],
     )
 
-    client = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
     result = ensure(client, module, params["secret_name"], built["url"], wanted)
     # Only the redacted form leaves the module.
     module.exit_json(url_redacted=built["url_redacted"], **result)

@@ -89,6 +89,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -152,7 +153,7 @@ def main():
     if not module.params["cluster"].strip():
         module.fail_json(msg="cluster must be the name or ARN of an ECS cluster, got an empty string")
     wanted = module.params["container_insights"]
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "ecs", retry_decorator=AWSRetry.jittered_backoff())
 
     cluster = get_cluster(client, module, module.params["cluster"].strip())
     current = setting_value(cluster.get("settings"))

@@ -189,6 +189,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -314,7 +315,7 @@ class Runner:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+        self.ecs = aws_client(module, "ecs", retry_decorator=AWSRetry.jittered_backoff())
         self.deadline = time.monotonic() + self.params["wait_timeout"]
 
     def task_definition(self):
@@ -390,7 +391,7 @@ class Runner:
     def log_tail(self, group, stream):
         if not group or self.params["log_lines"] == 0:
             return []
-        logs = self.module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+        logs = aws_client(self.module, "logs", retry_decorator=AWSRetry.jittered_backoff())
         try:
             events = logs.get_log_events(
                 aws_retry=True,

@@ -207,6 +207,7 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -568,7 +569,7 @@ def main():
     if info and (len(permissions) > 4 or not all(c in "01234567" for c in permissions)):
         module.fail_json(msg="creation_info.permissions must be octal digits such as 0755")
 
-    client = module.client("efs", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "efs", retry_decorator=AWSRetry.jittered_backoff())
     if params["state"] == "present":
         ensure_present(client, module, params)
     else:

@@ -426,6 +426,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.elasticache import (
     describe_members,
     elasticache_client,
@@ -909,7 +910,7 @@ def ensure_present(client, module, group_id):
     before = current_view(group, members, tags)
     kms_key_arn = None
     if params.get("kms_key_id"):
-        kms = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
+        kms = aws_client(module, "kms", retry_decorator=AWSRetry.jittered_backoff())
         kms_key_arn = resolve_key(module, kms, params["kms_key_id"])
         before["kms_key_id"] = resolve_key(module, kms, before["kms_key_id"], option=False)
     after = wanted_view(params, before, kms_key_arn)
@@ -975,7 +976,7 @@ def create(client, module, group_id):
     if module._diff:
         after = current_view(group, members, tags)
         if after["kms_key_id"]:
-            kms = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
+            kms = aws_client(module, "kms", retry_decorator=AWSRetry.jittered_backoff())
             after["kms_key_id"] = resolve_key(module, kms, after["kms_key_id"], option=False)
         result["diff"]["after"] = public_view(after)
     module.exit_json(**result)

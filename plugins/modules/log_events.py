@@ -143,6 +143,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -277,7 +278,7 @@ def read(module, request):
     params = module.params
     if params["keep"] == "oldest":
         request = dict(request, PaginationConfig=dict(MaxItems=params["limit"] + 1))
-    logs = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    logs = aws_client(module, "logs", retry_decorator=AWSRetry.jittered_backoff())
     try:
         return paginate(logs, "filter_log_events", **request).get("events") or []
     except is_boto3_error_code("ResourceNotFoundException"):

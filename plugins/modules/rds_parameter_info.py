@@ -110,6 +110,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -129,7 +130,7 @@ def main():
     params = dict(DBParameterGroupName=module.params["name"])
     if module.params["source"]:
         params["Source"] = module.params["source"]
-    client = module.client("rds")
+    client = aws_client(module, "rds")
     try:
         found = describe_db_parameters(client, **params).get("Parameters", [])
     except is_boto3_error_code("DBParameterGroupNotFound"):

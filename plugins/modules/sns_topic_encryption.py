@@ -94,6 +94,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -199,8 +200,8 @@ def main():
         module.fail_json(msg=problem)
 
     retry = AWSRetry.jittered_backoff()
-    sns = module.client("sns", retry_decorator=retry)
-    kms = module.client("kms", retry_decorator=retry)
+    sns = aws_client(module, "sns", retry_decorator=retry)
+    kms = aws_client(module, "kms", retry_decorator=retry)
 
     current = get_topic_key(sns, module, topic_arn)
     current_metadata = describe_key(kms, module, current) if current else None

@@ -442,6 +442,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -797,7 +798,7 @@ def read_task_definitions(module, ecs, current_arn):
 
 
 def read_target_group(module, name):
-    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    elbv2 = aws_client(module, "elbv2", retry_decorator=AWSRetry.jittered_backoff())
     try:
         groups = elbv2.describe_target_groups(Names=[name], aws_retry=True).get("TargetGroups", [])
     except is_boto3_error_code("TargetGroupNotFound"):
@@ -815,7 +816,7 @@ def read_target_group(module, name):
 
 
 def read_alarms(module, prefix):
-    cloudwatch = module.client("cloudwatch")
+    cloudwatch = aws_client(module, "cloudwatch")
     try:
         found = paginate(
             cloudwatch, "describe_alarms", AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
@@ -864,7 +865,7 @@ def read_database(module, rds, identifier):
 
 
 def read_file_system_arn(module, name):
-    efs = module.client("efs", retry_decorator=AWSRetry.jittered_backoff())
+    efs = aws_client(module, "efs", retry_decorator=AWSRetry.jittered_backoff())
     try:
         systems = paginate(efs, "describe_file_systems", CreationToken=name).get("FileSystems", [])
     except (BotoCoreError, ClientError) as e:
@@ -881,7 +882,7 @@ def vault_exists(module, backup, vault):
 
 
 def read_backups(module, vault, expected):
-    backup = module.client("backup")
+    backup = aws_client(module, "backup")
     missing = dict(vault=vault, vault_found=False, resources=latest_backups([], expected))
     try:
         points = paginate(backup, "list_recovery_points_by_backup_vault", BackupVaultName=vault).get(
@@ -915,7 +916,7 @@ def main():
     if error:
         module.fail_json(msg=error)
 
-    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    ecs = aws_client(module, "ecs", retry_decorator=AWSRetry.jittered_backoff())
     raw_service = read_service(module, ecs, params["cluster"], params["service"])
     service = summarize_service(params["cluster"], params["service"], raw_service)
     tasks, stopped_tasks, deployments, task_definitions = [], [], [], dict(current={}, previous={})
@@ -930,7 +931,7 @@ def main():
     alarms = read_alarms(module, params["alarm_name_prefix"]) if params["alarm_name_prefix"] else {}
     database = {}
     if params["db_instance_identifier"]:
-        rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+        rds = aws_client(module, "rds", retry_decorator=AWSRetry.jittered_backoff())
         database = read_database(module, rds, params["db_instance_identifier"])
     backups = {}
     if params["backup_vault_name"]:

@@ -80,6 +80,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -124,7 +125,7 @@ def main():
     params = dict(TagFilters=filters)
     if module.params["resource_types"]:
         params["ResourceTypeFilters"] = module.params["resource_types"]
-    client = module.client("resourcegroupstaggingapi")
+    client = aws_client(module, "resourcegroupstaggingapi")
     try:
         found = get_resources(client, **params).get("ResourceTagMappingList", [])
     except (BotoCoreError, ClientError) as e:

@@ -185,6 +185,7 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -422,7 +423,7 @@ def main():
     ):
         module.fail_json(msg="deliver_logs_permission_arn is required to deliver flow logs to CloudWatch Logs")
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
     if params["state"] == "present":
         ensure_present(client, module, params)
     else:

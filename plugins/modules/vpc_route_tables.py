@@ -168,6 +168,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -266,7 +267,7 @@ def as_routes(routes):
 class RouteTables(object):
     def __init__(self, module):
         self.module = module
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
 
     def call(self, method, what, **params):
         try:

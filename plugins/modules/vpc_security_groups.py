@@ -187,6 +187,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -334,7 +335,7 @@ def group_tags(group):
 class SecurityGroups(object):
     def __init__(self, module):
         self.module = module
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
 
     def call(self, method, what, **params):
         try:
