@@ -14,10 +14,32 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from ansible_collections.ajudadigital.openwebui.plugins.modules import stack_info
-from botocore.exceptions import ClientError
+from ansible_collections.amazon.aws.plugins.module_utils import botocore as aws_botocore
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # ansible-test units has no botocore: stand-ins of the two errors the module catches
+
+    class BotoCoreError(Exception):
+        pass
+
+    class ClientError(Exception):
+        def __init__(self, response, operation_name):
+            super().__init__(response["Error"]["Message"])
+            self.response = response
+
 
 ACCOUNT = "123456789012"
 TD = "arn:aws:ecs:eu-west-1:123456789012:task-definition/s-open-webui:"
+
+
+@pytest.fixture(autouse=True)
+def botocore_errors(monkeypatch):
+    """The errors the module and amazon.aws's is_boto3_error_code catch (the same classes when
+    botocore is installed)."""
+    monkeypatch.setattr(stack_info, "BotoCoreError", BotoCoreError, raising=False)
+    monkeypatch.setattr(stack_info, "ClientError", ClientError, raising=False)
+    monkeypatch.setattr(aws_botocore, "ClientError", ClientError, raising=False)
 
 
 def error(code):
