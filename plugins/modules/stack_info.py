@@ -15,13 +15,19 @@ description:
   - Finds, in one module run, what the stack's layers make for each other - the account and
     partition, the VPC and its subnets by tier, security groups, KMS keys by alias, load balancers,
     target groups and secrets - so that a role that runs alone sees what a whole play sees.
-  - The VPC and the subnets are found by the C(Stack) tag every resource of the stack carries (and
-    the VPC's C(Name) tag, the subnets' C(Tier) tag); the other resources by the names given.
+  - Also, on request, what the layers would otherwise each look up in a module run of their own - the
+    region's availability zones, the stack's Elastic IPs, cache clusters, the image an ECS service runs
+    and log groups.
+  - The VPC, the subnets and the Elastic IPs are found by the C(Stack) tag every resource of the stack
+    carries (and the VPC's C(Name) tag, the subnets' C(Tier) tag, the addresses' C(Name) tag); the
+    other resources by the names given.
   - Read only. A name that does not exist, a key that is not C(Enabled) (pending deletion,
     disabled) and a secret scheduled for deletion are absent from the result, not an error.
   - Makes as few calls as it can - a service whose list of names is empty is not called at all,
     subnets and security groups are not looked up when the stack has no VPC, and every listing is
     paginated.
+  - Makes its calls concurrently (a few at a time, from clients of one boto3 session made before the
+    first call); the result does not depend on the order in which they answer.
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
@@ -65,6 +71,39 @@ options:
     type: list
     elements: str
     default: []
+  availability_zones:
+    description:
+      - Whether to list the region's availability zones (C(available), of type C(availability-zone)).
+    type: bool
+    default: false
+  elastic_ips:
+    description:
+      - Whether to list the Elastic IPs tagged with the stack's C(Stack) tag.
+    type: bool
+    default: false
+  cache_cluster_ids:
+    description:
+      - IDs of ElastiCache clusters.
+    type: list
+    elements: str
+    default: []
+  ecs_cluster:
+    description:
+      - The ECS cluster of O(ecs_service_names).
+      - Required when O(ecs_service_names) is not empty.
+    type: str
+  ecs_service_names:
+    description:
+      - Names of services of O(ecs_cluster) whose task definition and images to read.
+    type: list
+    elements: str
+    default: []
+  log_group_names:
+    description:
+      - Names of CloudWatch Logs log groups.
+    type: list
+    elements: str
+    default: []
 notes:
   - Load balancers, target groups, keys and secrets are found by name, which is unique in the
     account and region; their C(Stack) tag is not checked.
@@ -87,6 +126,12 @@ EXAMPLES = r"""
     load_balancer_names: ["{{ common_name_prefix }}"]
     target_group_names: ["{{ common_name_prefix }}"]
     secret_names: ["{{ openwebui_stack_name }}/webui-secret-key"]
+    availability_zones: true
+    elastic_ips: true
+    cache_cluster_ids: ["{{ common_name_prefix }}-redis"]
+    ecs_cluster: "{{ common_name_prefix }}"
+    ecs_service_names: [open-webui]
+    log_group_names: ["/ecs/{{ common_name_prefix }}"]
   register: stack
 
 - name: Use what it found
@@ -206,25 +251,90 @@ secrets:
   type: dict
   sample:
     openwebui-prod/webui-secret-key: arn:aws:secretsmanager:eu-west-1:123456789012:secret:openwebui-prod/webui-AbCdEf
+subnet_zones:
+  description: The availability zone of each subnet of RV(subnets), by subnet ID.
+  returned: always
+  type: dict
+  sample:
+    subnet-0123456789abcdef2: eu-west-1a
+availability_zones:
+  description:
+    - The names of the region's C(available) zones of type C(availability-zone), sorted; an empty list
+      unless O(availability_zones) is true.
+  returned: always
+  type: list
+  elements: str
+  sample: [eu-west-1a, eu-west-1b, eu-west-1c]
+elastic_ips:
+  description:
+    - Allocation ID by C(Name) tag, for the Elastic IPs tagged C(Stack=<stack>) that have a C(Name) tag
+      (the lowest allocation ID when more than one has the same name); empty unless O(elastic_ips) is true.
+  returned: always
+  type: dict
+  sample:
+    openwebui-prod-nat-eu-west-1a: eipalloc-0123456789abcdef0
+cache_clusters:
+  description: Status by cluster ID, for the requested ElastiCache clusters that exist (whatever their status).
+  returned: always
+  type: dict
+  sample:
+    openwebui-prod-redis: available
+ecs_services:
+  description: The requested ECS services that exist and are C(ACTIVE), by name.
+  returned: always
+  type: dict
+  sample:
+    open-webui:
+      arn: arn:aws:ecs:eu-west-1:123456789012:service/openwebui-prod/open-webui
+      task_definition: arn:aws:ecs:eu-west-1:123456789012:task-definition/openwebui-prod-open-webui:7
+      images:
+        open-webui: ghcr.io/open-webui/open-webui:v0.6.5
+  contains:
+    arn:
+      description: The service's ARN.
+      type: str
+    task_definition:
+      description: The ARN of the task definition the service runs (its primary deployment's).
+      type: str
+    images:
+      description:
+        - The image of each container of that task definition, by container name; empty when the task
+          definition is gone.
+      type: dict
+log_groups:
+  description: Log group ARN by name, for the requested log groups that exist.
+  returned: always
+  type: dict
+  sample:
+    /ecs/openwebui-prod: arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/openwebui-prod
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 try:
-    from botocore.exceptions import BotoCoreError, ClientError
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 TIERS = ("public", "private", "database")
+# Calls in flight at once: the reads are independent and each mostly waits for its answer.
+WORKERS = 8
 # Names per DescribeLoadBalancers / DescribeTargetGroups call: the API reference allows 20 ARNs
 # a call and gives no figure for names; they are kept to the same.
 MAX_ELB_NAMES = 20
+# Services per DescribeServices call.
+MAX_ECS_SERVICES = 10
 # Elastic Load Balancing v2: up to 32 alphanumerics and hyphens, no hyphen at either end.
 ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 # KMS: alias/ then up to 250 letters, digits and /_-
@@ -233,7 +343,26 @@ KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 # EC2 security group names: up to 255 characters.
 MAX_GROUP_NAME = 255
-LIST_OPTIONS = ("kms_aliases", "security_group_names", "load_balancer_names", "target_group_names", "secret_names")
+LIST_OPTIONS = (
+    "kms_aliases",
+    "security_group_names",
+    "load_balancer_names",
+    "target_group_names",
+    "secret_names",
+    "cache_cluster_ids",
+    "ecs_service_names",
+    "log_group_names",
+)
+
+
+class Failure(Exception):
+    """A read that failed: raised in a worker thread, reported by the main thread (one module
+    result, the first failure in the order of the result's keys)."""
+
+    def __init__(self, msg, error=None):
+        super(Failure, self).__init__(msg)
+        self.msg = msg
+        self.error = error
 
 
 def validate(params):
@@ -261,6 +390,8 @@ def validate(params):
     for index, name in enumerate(params["security_group_names"]):
         if len(name) > MAX_GROUP_NAME:
             return "security_group_names[{0}] must be at most {1} characters".format(index, MAX_GROUP_NAME)
+    if params["ecs_service_names"] and not (params["ecs_cluster"] or "").strip():
+        return "ecs_cluster must be a non-empty string when ecs_service_names is given"
     return None
 
 
@@ -277,16 +408,63 @@ def chunks(values, size):
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def find_account(module):
-    client = module.client("sts", retry_decorator=AWSRetry.jittered_backoff())
+def services_needed(params, names):
+    """The AWS services the options ask about (a client is made for each, and only for them)."""
+    needed = ["sts", "ec2"]
+    for service, option in (
+        ("kms", "kms_aliases"),
+        ("secretsmanager", "secret_names"),
+        ("elasticache", "cache_cluster_ids"),
+        ("ecs", "ecs_service_names"),
+        ("logs", "log_group_names"),
+    ):
+        if names[option]:
+            needed.append(service)
+    if names["load_balancer_names"] or names["target_group_names"]:
+        needed.append("elbv2")
+    return needed
+
+
+def make_clients(module, services):
+    """A client of each service, all from one boto3 session, in this (the main) thread.
+
+    A session loads botocore's data files once for all its clients (a session per client, what
+    ``module.client`` makes, loads them again each time); clients are thread-safe, a session is not."""
+    region, endpoint_url, params = get_aws_connection_info(module)
+    params = dict(params)
+    profile = params.pop("profile_name", None)
+    config = Config(user_agent_extra="ajudadigital.openwebui.stack_info")
+    for key in ("config", "aws_config"):
+        extra = params.pop(key, None)
+        if extra:
+            config = config.merge(extra if isinstance(extra, Config) else Config(**extra))
     try:
-        identity = client.get_caller_identity(aws_retry=True)
+        session = boto3.session.Session(profile_name=profile)
+        return dict(
+            (
+                service,
+                RetryingBotoClientWrapper(
+                    session.client(service, region_name=region, endpoint_url=endpoint_url, config=config, **params),
+                    AWSRetry.jittered_backoff(),
+                ),
+            )
+            for service in services
+        )
+    except NoRegionError:
+        module.fail_json(msg="stack_info needs a region; none was found in its options or the environment")
+    except (ValueError, BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Couldn't connect to AWS")
+
+
+def find_account(sts):
+    try:
+        identity = sts.get_caller_identity(aws_retry=True)
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to find the account of the credentials")
+        raise Failure("Failed to find the account of the credentials", e) from e
     return identity["Account"], identity["Arn"].split(":")[1]
 
 
-def find_vpc(module, ec2, stack, vpc_name):
+def find_vpc(ec2, stack, vpc_name):
     filters = [
         dict(Name="tag:Stack", Values=[stack]),
         dict(Name="tag:Name", Values=[vpc_name]),
@@ -295,10 +473,10 @@ def find_vpc(module, ec2, stack, vpc_name):
     try:
         vpcs = paginate(ec2, "describe_vpcs", Filters=filters).get("Vpcs", [])
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to find the VPC of stack {0}".format(stack))
+        raise Failure("Failed to find the VPC of stack {0}".format(stack), e) from e
     if len(vpcs) > 1:
-        module.fail_json(
-            msg="vpc_name: more than one VPC is tagged Stack={0} and Name={1}: {2}".format(
+        raise Failure(
+            "vpc_name: more than one VPC is tagged Stack={0} and Name={1}: {2}".format(
                 stack, vpc_name, ", ".join(sorted(v["VpcId"] for v in vpcs))
             )
         )
@@ -307,21 +485,29 @@ def find_vpc(module, ec2, stack, vpc_name):
     return dict(id=vpcs[0]["VpcId"], cidr_block=vpcs[0]["CidrBlock"])
 
 
-def find_subnets(module, ec2, stack, vpc_id):
-    filters = [dict(Name="vpc-id", Values=[vpc_id]), dict(Name="tag:Stack", Values=[stack])]
-    try:
-        found = paginate(ec2, "describe_subnets", Filters=filters).get("Subnets", [])
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to find the subnets of VPC {0}".format(vpc_id))
+def subnets_by_tier(found):
+    """The IDs of ``found`` (DescribeSubnets' subnets) by their Tier tag, each list sorted by zone
+    then ID, and the zone of each of them."""
     by_tier = dict((tier, []) for tier in TIERS)
+    zones = {}
     for subnet in sorted(found, key=lambda s: (s["AvailabilityZone"], s["SubnetId"])):
         tier = boto3_tag_list_to_ansible_dict(subnet.get("Tags", [])).get("Tier")
         if tier in by_tier:
             by_tier[tier].append(subnet["SubnetId"])
-    return by_tier
+            zones[subnet["SubnetId"]] = subnet["AvailabilityZone"]
+    return by_tier, zones
 
 
-def find_security_groups(module, ec2, stack, vpc_id, names):
+def find_subnets(ec2, stack, vpc_id):
+    filters = [dict(Name="vpc-id", Values=[vpc_id]), dict(Name="tag:Stack", Values=[stack])]
+    try:
+        found = paginate(ec2, "describe_subnets", Filters=filters).get("Subnets", [])
+    except (BotoCoreError, ClientError) as e:
+        raise Failure("Failed to find the subnets of VPC {0}".format(vpc_id), e) from e
+    return subnets_by_tier(found)
+
+
+def find_security_groups(ec2, stack, vpc_id, names):
     filters = [
         dict(Name="vpc-id", Values=[vpc_id]),
         dict(Name="tag:Stack", Values=[stack]),
@@ -330,26 +516,22 @@ def find_security_groups(module, ec2, stack, vpc_id, names):
     try:
         found = paginate(ec2, "describe_security_groups", Filters=filters).get("SecurityGroups", [])
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg="Failed to find the security groups of VPC {0}".format(vpc_id))
-    return dict((g["GroupName"], g["GroupId"]) for g in found)
+        raise Failure("Failed to find the security groups of VPC {0}".format(vpc_id), e) from e
+    return dict((g["GroupName"], g["GroupId"]) for g in sorted(found, key=lambda g: (g["GroupName"], g["GroupId"])))
 
 
-def find_kms_keys(module, names):
-    client = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
-    keys = {}
-    for alias in names:
-        try:
-            key = client.describe_key(KeyId=alias, aws_retry=True)["KeyMetadata"]
-        except is_boto3_error_code("NotFoundException"):
-            continue
-        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to describe the KMS key of {0}".format(alias))
-        if key.get("KeyState") == "Enabled":
-            keys[alias] = key["Arn"]
-    return keys
+def find_kms_key(kms, alias):
+    """The key's ARN when it is Enabled, else None."""
+    try:
+        key = kms.describe_key(KeyId=alias, aws_retry=True)["KeyMetadata"]
+    except is_boto3_error_code("NotFoundException"):
+        return None
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        raise Failure("Failed to describe the KMS key of {0}".format(alias), e) from e
+    return key["Arn"] if key.get("KeyState") == "Enabled" else None
 
 
-def describe_by_names(module, client, operation, result_key, not_found, names):
+def describe_by_names(client, operation, result_key, not_found, names):
     """Every one of ``names`` that exists, in as few calls as the API allows: a missing name fails
     a call of several names, so such a call is made again one name at a time."""
     found = []
@@ -361,19 +543,19 @@ def describe_by_names(module, client, operation, result_key, not_found, names):
             if len(chunk) == 1:
                 continue
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to describe {0}".format(", ".join(chunk)))
+            raise Failure("Failed to describe {0}".format(", ".join(chunk)), e) from e
         for name in chunk:
             try:
                 found.extend(paginate(client, operation, Names=[name]).get(result_key, []))
             except is_boto3_error_code(not_found):
                 pass
             except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-                module.fail_json_aws(e, msg="Failed to describe {0}".format(name))
+                raise Failure("Failed to describe {0}".format(name), e) from e
     return found
 
 
-def find_load_balancers(module, elbv2, names):
-    found = describe_by_names(module, elbv2, "describe_load_balancers", "LoadBalancers", "LoadBalancerNotFound", names)
+def find_load_balancers(elbv2, names):
+    found = describe_by_names(elbv2, "describe_load_balancers", "LoadBalancers", "LoadBalancerNotFound", names)
     balancers = {}
     for lb in found:
         try:
@@ -381,7 +563,7 @@ def find_load_balancers(module, elbv2, names):
         except is_boto3_error_code("LoadBalancerNotFound"):
             continue  # deleted meanwhile
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to read the attributes of {0}".format(lb["LoadBalancerName"]))
+            raise Failure("Failed to read the attributes of {0}".format(lb["LoadBalancerName"]), e) from e
         values = dict((a["Key"], a.get("Value")) for a in attributes.get("Attributes", []))
         idle = values.get("idle_timeout.timeout_seconds")
         balancers[lb["LoadBalancerName"]] = dict(
@@ -394,27 +576,164 @@ def find_load_balancers(module, elbv2, names):
     return balancers
 
 
-def find_target_groups(module, elbv2, names):
-    found = describe_by_names(module, elbv2, "describe_target_groups", "TargetGroups", "TargetGroupNotFound", names)
+def find_target_groups(elbv2, names):
+    found = describe_by_names(elbv2, "describe_target_groups", "TargetGroups", "TargetGroupNotFound", names)
     return dict(
         (tg["TargetGroupName"], dict(arn=tg["TargetGroupArn"], arn_suffix=tg["TargetGroupArn"].rsplit(":", 1)[-1]))
         for tg in found
     )
 
 
-def find_secrets(module, names):
-    client = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
-    secrets = {}
-    for name in names:
+def find_secret(secretsmanager, name):
+    """The secret's ARN unless it is missing or scheduled for deletion, else None."""
+    try:
+        secret = secretsmanager.describe_secret(SecretId=name, aws_retry=True)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        return None
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        raise Failure("Failed to describe the secret {0}".format(name), e) from e
+    return None if secret.get("DeletedDate") else secret["ARN"]
+
+
+def find_zones(ec2):
+    filters = [dict(Name="state", Values=["available"]), dict(Name="zone-type", Values=["availability-zone"])]
+    try:
+        zones = ec2.describe_availability_zones(Filters=filters, aws_retry=True).get("AvailabilityZones", [])
+    except (BotoCoreError, ClientError) as e:
+        raise Failure("Failed to list the availability zones", e) from e
+    return sorted(z["ZoneName"] for z in zones)
+
+
+def addresses_by_name(addresses):
+    """Allocation ID by Name tag (the lowest allocation ID of a name that more than one has)."""
+    by_name = {}
+    for address in sorted(addresses, key=lambda a: a.get("AllocationId", "")):
+        name = boto3_tag_list_to_ansible_dict(address.get("Tags", [])).get("Name")
+        if name and address.get("AllocationId") and name not in by_name:
+            by_name[name] = address["AllocationId"]
+    return dict(sorted(by_name.items()))
+
+
+def find_elastic_ips(ec2, stack):
+    try:
+        found = ec2.describe_addresses(Filters=[dict(Name="tag:Stack", Values=[stack])], aws_retry=True)
+    except (BotoCoreError, ClientError) as e:
+        raise Failure("Failed to find the Elastic IPs of stack {0}".format(stack), e) from e
+    return addresses_by_name(found.get("Addresses", []))
+
+
+def find_cache_cluster(elasticache, cluster_id):
+    """The cluster's status, or None when there is no such cluster."""
+    try:
+        found = elasticache.describe_cache_clusters(CacheClusterId=cluster_id, aws_retry=True)
+    except is_boto3_error_code("CacheClusterNotFound"):
+        return None
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        raise Failure("Failed to describe the cache cluster {0}".format(cluster_id), e) from e
+    clusters = found.get("CacheClusters", [])
+    return clusters[0].get("CacheClusterStatus", "") if clusters else None
+
+
+def find_ecs_services(ecs, cluster, names):
+    """The ACTIVE services of ``names`` in ``cluster``: ARN, task definition and its images."""
+    services = []
+    for chunk in chunks(names, MAX_ECS_SERVICES):
         try:
-            secret = client.describe_secret(SecretId=name, aws_retry=True)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            continue
+            services.extend(ecs.describe_services(cluster=cluster, services=chunk, aws_retry=True).get("services", []))
+        except is_boto3_error_code("ClusterNotFoundException"):
+            return {}
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Failed to describe the secret {0}".format(name))
-        if not secret.get("DeletedDate"):
-            secrets[name] = secret["ARN"]
-    return secrets
+            message = "Failed to describe the services {0} of cluster {1}".format(", ".join(chunk), cluster)
+            raise Failure(message, e) from e
+    images = {}
+    found = {}
+    for service in services:
+        if service.get("status") != "ACTIVE":
+            continue
+        arn = service.get("taskDefinition", "")
+        if arn and arn not in images:
+            images[arn] = task_definition_images(ecs, arn)
+        found[service["serviceName"]] = dict(arn=service["serviceArn"], task_definition=arn, images=images.get(arn, {}))
+    return dict((name, found[name]) for name in names if name in found)
+
+
+def task_definition_images(ecs, arn):
+    try:
+        definition = ecs.describe_task_definition(taskDefinition=arn, aws_retry=True)["taskDefinition"]
+    except is_boto3_error_code(["ClientException", "InvalidParameterException"]):
+        return {}  # gone (deregistered and deleted)
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        raise Failure("Failed to describe the task definition {0}".format(arn), e) from e
+    return dict((c["name"], c.get("image", "")) for c in definition.get("containerDefinitions", []))
+
+
+def find_log_group(logs, name):
+    """The log group's ARN, or None when there is no log group of that name."""
+    try:
+        found = paginate(logs, "describe_log_groups", logGroupNamePrefix=name).get("logGroups", [])
+    except (BotoCoreError, ClientError) as e:
+        raise Failure("Failed to describe the log group {0}".format(name), e) from e
+    for group in found:
+        if group.get("logGroupName") == name:
+            return group.get("arn", "")
+    return None
+
+
+def present(futures):
+    """Value by name from futures by name, in their order, leaving out the None values."""
+    values = [(name, future.result()) for name, future in futures]
+    return dict((name, value) for name, value in values if value is not None)
+
+
+def discover(pool, clients, params, names):
+    """Every read, submitted to ``pool`` as soon as what it needs is known; the result in a fixed
+    shape and order, whatever the order in which the reads end."""
+    stack = params["stack"]
+    ec2 = clients["ec2"]
+    account = pool.submit(find_account, clients["sts"])
+    vpc_read = pool.submit(find_vpc, ec2, stack, params["vpc_name"])
+    zones = pool.submit(find_zones, ec2) if params["availability_zones"] else None
+    elastic_ips = pool.submit(find_elastic_ips, ec2, stack) if params["elastic_ips"] else None
+    kms = [(a, pool.submit(find_kms_key, clients["kms"], a)) for a in names["kms_aliases"]]
+    lbs = tgs = None
+    if names["load_balancer_names"]:
+        lbs = pool.submit(find_load_balancers, clients["elbv2"], names["load_balancer_names"])
+    if names["target_group_names"]:
+        tgs = pool.submit(find_target_groups, clients["elbv2"], names["target_group_names"])
+    secrets = [(n, pool.submit(find_secret, clients["secretsmanager"], n)) for n in names["secret_names"]]
+    caches = [(c, pool.submit(find_cache_cluster, clients["elasticache"], c)) for c in names["cache_cluster_ids"]]
+    ecs = None
+    if names["ecs_service_names"]:
+        ecs = pool.submit(find_ecs_services, clients["ecs"], params["ecs_cluster"], names["ecs_service_names"])
+    log_groups = [(n, pool.submit(find_log_group, clients["logs"], n)) for n in names["log_group_names"]]
+
+    account_id, partition = account.result()
+    vpc = vpc_read.result()
+    subnets, subnet_zones, security_groups = dict((tier, []) for tier in TIERS), {}, {}
+    if vpc:
+        subnet_read = pool.submit(find_subnets, ec2, stack, vpc["id"])
+        group_read = None
+        if names["security_group_names"]:
+            group_read = pool.submit(find_security_groups, ec2, stack, vpc["id"], names["security_group_names"])
+        subnets, subnet_zones = subnet_read.result()
+        security_groups = group_read.result() if group_read else {}
+    return dict(
+        account_id=account_id,
+        partition=partition,
+        vpc=vpc,
+        subnets=subnets,
+        security_groups=security_groups,
+        kms_keys=present(kms),
+        load_balancers=lbs.result() if lbs else {},
+        target_groups=tgs.result() if tgs else {},
+        secrets=present(secrets),
+        subnet_zones=subnet_zones,
+        availability_zones=zones.result() if zones else [],
+        elastic_ips=elastic_ips.result() if elastic_ips else {},
+        cache_clusters=present(caches),
+        ecs_services=ecs.result() if ecs else {},
+        log_groups=present(log_groups),
+    )
 
 
 def main():
@@ -426,6 +745,12 @@ def main():
         load_balancer_names=dict(type="list", elements="str", default=[]),
         target_group_names=dict(type="list", elements="str", default=[]),
         secret_names=dict(type="list", elements="str", default=[], no_log=False),  # names, not values
+        availability_zones=dict(type="bool", default=False),
+        elastic_ips=dict(type="bool", default=False),
+        cache_cluster_ids=dict(type="list", elements="str", default=[]),
+        ecs_cluster=dict(type="str"),
+        ecs_service_names=dict(type="list", elements="str", default=[]),
+        log_group_names=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -433,40 +758,18 @@ def main():
     if error:
         module.fail_json(msg=error)
     names = dict((option, unique(params[option])) for option in LIST_OPTIONS)
+    clients = make_clients(module, services_needed(params, names))
 
-    account_id, partition = find_account(module)
-    ec2 = module.client("ec2")
-    vpc = find_vpc(module, ec2, params["stack"], params["vpc_name"])
-    subnets = dict((tier, []) for tier in TIERS)
-    security_groups = {}
-    if vpc:
-        subnets = find_subnets(module, ec2, params["stack"], vpc["id"])
-        if names["security_group_names"]:
-            security_groups = find_security_groups(
-                module, ec2, params["stack"], vpc["id"], names["security_group_names"]
-            )
-    kms_keys = find_kms_keys(module, names["kms_aliases"]) if names["kms_aliases"] else {}
-    load_balancers, target_groups = {}, {}
-    if names["load_balancer_names"] or names["target_group_names"]:
-        elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
-        if names["load_balancer_names"]:
-            load_balancers = find_load_balancers(module, elbv2, names["load_balancer_names"])
-        if names["target_group_names"]:
-            target_groups = find_target_groups(module, elbv2, names["target_group_names"])
-    secrets = find_secrets(module, names["secret_names"]) if names["secret_names"] else {}
-
-    module.exit_json(
-        changed=False,
-        account_id=account_id,
-        partition=partition,
-        vpc=vpc,
-        subnets=subnets,
-        security_groups=security_groups,
-        kms_keys=kms_keys,
-        load_balancers=load_balancers,
-        target_groups=target_groups,
-        secrets=secrets,
-    )
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    try:
+        result = discover(pool, clients, params, names)
+    except Failure as failure:
+        pool.shutdown(wait=True)
+        if failure.error is None:
+            module.fail_json(msg=failure.msg)
+        module.fail_json_aws(failure.error, msg=failure.msg)
+    pool.shutdown(wait=True)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

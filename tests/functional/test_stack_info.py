@@ -327,6 +327,8 @@ def test_two_vpcs_of_the_stack_fail_listing_both(ansible, aws, emulator):
         (dict(target_group_names=[""]), "target_group_names[0] must be a non-empty string"),
         (dict(secret_names=["a b"]), "secret_names[0] must be 1 to 512 letters"),
         (dict(secret_names=[""]), "secret_names[0] must be a non-empty string"),
+        (dict(ecs_service_names=["open-webui"]), "ecs_cluster must be a non-empty string when ecs_service_names"),
+        (dict(log_group_names=[""]), "log_group_names[0] must be a non-empty string"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
@@ -364,3 +366,83 @@ def test_the_aws_action_group_sets_its_connection(ansible, aws, tmp_path):
     run = ansible.playbook(str(playbook), "-i", "localhost,", "-c", "local", env={"AWS_ENDPOINT_URL": ""})
     assert run.rc == 0, run.output[-3000:]
     assert f"VPC={aws['vpc']['id']}" in run.stdout
+
+
+def test_what_the_layers_would_each_look_up_is_read_on_request(ansible, aws, emulator):
+    """The region's zones, the stack's Elastic IPs by Name, cache clusters, the image an ECS service
+    runs and log groups: read only when asked for, the missing ones absent."""
+    client = emulator.client
+    ec2, ecs, logs, elasticache = client("ec2"), client("ecs"), client("logs"), client("elasticache")
+    stack, prefix, other = aws["stack"], aws["prefix"], aws["other"]
+    zones = sorted(
+        z["ZoneName"]
+        for z in ec2.describe_availability_zones(
+            Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
+        )["AvailabilityZones"]
+    )
+    eips = {}
+    for name, tags in ((f"{prefix}-nat-a", dict(Stack=stack)), (f"{prefix}-nat-b", dict(Stack=stack))):
+        eips[name] = ec2.allocate_address(Domain="vpc", TagSpecifications=tag_spec("elastic-ip", Name=name, **tags))[
+            "AllocationId"
+        ]
+    ec2.allocate_address(Domain="vpc", TagSpecifications=tag_spec("elastic-ip", Name=f"{prefix}-nat-a", Stack=other))
+    ec2.allocate_address(Domain="vpc", TagSpecifications=tag_spec("elastic-ip", Stack=stack))  # no Name: left out
+    elasticache.create_cache_cluster(
+        CacheClusterId=f"{stack}-redis", Engine="redis", CacheNodeType="cache.t3.micro", NumCacheNodes=1
+    )
+    ecs.create_cluster(clusterName=stack)
+    image = "registry.local/open-webui:v1"
+    td = ecs.register_task_definition(
+        family=f"{stack}-app", containerDefinitions=[{"name": "open-webui", "image": image, "memory": 64}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    service = ecs.create_service(cluster=stack, serviceName="open-webui", taskDefinition=td, desiredCount=0)
+    logs.create_log_group(logGroupName=f"/{stack}/app")
+    logs.create_log_group(logGroupName=f"/{stack}/app-other")  # same prefix, not the name
+
+    before = len(emulator.requests())
+    found = ansible.module(
+        MODULE,
+        dict(
+            aws["connection"],
+            stack=stack,
+            vpc_name=prefix,
+            availability_zones=True,
+            elastic_ips=True,
+            cache_cluster_ids=[f"{stack}-redis", f"{stack}-nope"],
+            ecs_cluster=stack,
+            ecs_service_names=["open-webui", "nope"],
+            log_group_names=[f"/{stack}/app", f"/{stack}/nope"],
+        ),
+    )
+    calls = calls_since(emulator, before)
+    assert found.rc == 0, found.output[-3000:]
+    assert_documented("stack_info", found.result)
+    result = found.result
+    assert result["availability_zones"] == zones
+    assert result["elastic_ips"] == eips
+    assert list(result["cache_clusters"]) == [f"{stack}-redis"]
+    assert result["ecs_services"] == {
+        "open-webui": dict(arn=service["service"]["serviceArn"], task_definition=td, images={"open-webui": image})
+    }
+    assert list(result["log_groups"]) == [f"/{stack}/app"]
+    assert result["subnet_zones"] == {
+        s["SubnetId"]: s["AvailabilityZone"]
+        for s in ec2.describe_subnets(SubnetIds=[i for ids in aws["subnets"].values() for i in ids])["Subnets"]
+    }
+    for call in (
+        ("ec2", "DescribeAvailabilityZones"),
+        ("ec2", "DescribeAddresses"),
+        ("elasticache", "DescribeCacheClusters"),
+        ("ecs", "DescribeServices"),
+        ("ecs", "DescribeTaskDefinition"),
+        ("logs", "DescribeLogGroups"),
+    ):
+        assert call in calls
+
+    # A cluster that does not exist has no services.
+    run = ansible.module(
+        MODULE,
+        dict(aws["connection"], stack=stack, vpc_name=prefix, ecs_cluster="nope-x", ecs_service_names=["open-webui"]),
+    )
+    ok(run)
+    assert run.result["ecs_services"] == {}
