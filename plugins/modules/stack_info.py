@@ -26,8 +26,8 @@ description:
   - Makes as few calls as it can - a service whose list of names is empty is not called at all,
     subnets and security groups are not looked up when the stack has no VPC, and every listing is
     paginated.
-  - Makes its calls concurrently (a few at a time, from clients of one boto3 session made before the
-    first call); the result does not depend on the order in which they answer.
+  - Makes its calls concurrently (a few at a time, from clients made before the first call); the
+    result does not depend on the order in which they answer.
 author:
   - Ajuda Digital platform team (@ajudadigital)
 options:
@@ -313,18 +313,15 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 try:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+    from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 TIERS = ("public", "private", "database")
@@ -426,34 +423,10 @@ def services_needed(params, names):
 
 
 def make_clients(module, services):
-    """A client of each service, all from one boto3 session, in this (the main) thread.
-
-    A session loads botocore's data files once for all its clients (a session per client, what
-    ``module.client`` makes, loads them again each time); clients are thread-safe, a session is not."""
-    region, endpoint_url, params = get_aws_connection_info(module)
-    params = dict(params)
-    profile = params.pop("profile_name", None)
-    config = Config(user_agent_extra="ajudadigital.openwebui.stack_info")
-    for key in ("config", "aws_config"):
-        extra = params.pop(key, None)
-        if extra:
-            config = config.merge(extra if isinstance(extra, Config) else Config(**extra))
-    try:
-        session = boto3.session.Session(profile_name=profile)
-        return dict(
-            (
-                service,
-                RetryingBotoClientWrapper(
-                    session.client(service, region_name=region, endpoint_url=endpoint_url, config=config, **params),
-                    AWSRetry.jittered_backoff(),
-                ),
-            )
-            for service in services
-        )
-    except NoRegionError:
-        module.fail_json(msg="stack_info needs a region; none was found in its options or the environment")
-    except (ValueError, BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Couldn't connect to AWS")
+    """A client of each service, in this (the main) thread: clients are thread-safe, sessions
+    are not. They share the process's botocore data loader (module_utils/aws.py), so the data
+    files are read once for all of them."""
+    return dict((service, aws_client(module, service, AWSRetry.jittered_backoff())) for service in services)
 
 
 def find_account(sts):

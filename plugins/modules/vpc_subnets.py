@@ -167,6 +167,7 @@ except ImportError:
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 
 SUBNET_OPTIONS = dict(
     cidr=dict(type="str", required=True),
@@ -260,7 +261,7 @@ def wanted_summary(entry, existing, tags, purge_tags=True):
 class Subnets(object):
     def __init__(self, module):
         self.module = module
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
 
     def call(self, method, what, **params):
         try:
