@@ -47,9 +47,15 @@ def package_root(python_prefix: Path) -> Path:
     return found[-1]
 
 
-def build(root: Path, python_prefix: Path | None = None, requirements: Path = REQUIREMENTS) -> Path:
+def build(
+    root: Path, python_prefix: Path | None = None, requirements: Path = REQUIREMENTS, strict: bool = True
+) -> Path:
     """Make ``root`` the collection path described above; returns ``root``. Idempotent: links
-    are replaced, and links of collections requirements.yml no longer names are removed."""
+    are replaced, and links of collections requirements.yml no longer names are removed.
+
+    A collection that the ``ansible`` package lacks is an error; with ``strict=False`` it is
+    left out (the version matrix: ansible 14 no longer bundles awx.awx, which only
+    playbooks/awx.yml uses)."""
     source = package_root(Path(sys.prefix) if python_prefix is None else python_prefix)
     top = root / "ansible_collections"
     wanted = {(NAMESPACE, NAME): REPO}
@@ -57,6 +63,8 @@ def build(root: Path, python_prefix: Path | None = None, requirements: Path = RE
         namespace, name = fqcn.split(".", 1)
         target = source / namespace / name
         if not (target / "MANIFEST.json").is_file():
+            if not strict:
+                continue
             raise SystemExit(f"requirements.yml names {fqcn}, which the ansible package at {source} does not have")
         wanted[(namespace, name)] = target
     for link in top.glob("*/*"):
