@@ -7,7 +7,8 @@ path a user's install would give:
 
 * ``DIR/ansible_collections/ajudadigital/openwebui``: this checkout;
 * ``DIR/ansible_collections/<namespace>/<name>``: each collection ``requirements.yml``
-  names, linked from the ``ansible`` package of the interpreter that runs ansible.
+  names, linked from the ``ansible`` package of the interpreter that runs ansible;
+* and ansible.posix, for the tests only (``TEST_ONLY`` below).
 
 ``make venv`` builds ``.local/collections`` (ansible.cfg's ``collections_path``) for
 ``.venv``; the version matrix builds one per entry for its own ``ansible`` package
@@ -30,6 +31,10 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO / "requirements.yml"
 NAMESPACE, NAME = "ajudadigital", "openwebui"
+# What the tests need beside requirements.yml, never the roles: the tests read results
+# through the json stdout callback, and ansible-core's ansible.builtin.json redirects to
+# ansible.posix.json.
+TEST_ONLY = ("ansible.posix",)
 
 
 def required(requirements: Path = REQUIREMENTS) -> list[str]:
@@ -59,13 +64,13 @@ def build(
     source = package_root(Path(sys.prefix) if python_prefix is None else python_prefix)
     top = root / "ansible_collections"
     wanted = {(NAMESPACE, NAME): REPO}
-    for fqcn in required(requirements):
+    for fqcn in [*required(requirements), *TEST_ONLY]:
         namespace, name = fqcn.split(".", 1)
         target = source / namespace / name
         if not (target / "MANIFEST.json").is_file():
             if not strict:
                 continue
-            raise SystemExit(f"requirements.yml names {fqcn}, which the ansible package at {source} does not have")
+            raise SystemExit(f"{fqcn} is named, and the ansible package at {source} does not have it")
         wanted[(namespace, name)] = target
     for link in top.glob("*/*"):
         if link.is_symlink() and (link.parent.name, link.name) not in wanted:
@@ -87,7 +92,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m tools.collections_path DIR", file=sys.stderr)
         return 2
     root = build(Path(argv[0]).resolve())
-    print(f"{root}: {NAMESPACE}.{NAME} (this checkout), {', '.join(required())}")
+    print(f"{root}: {NAMESPACE}.{NAME} (this checkout), {', '.join([*required(), *TEST_ONLY])}")
     return 0
 
 
