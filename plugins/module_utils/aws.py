@@ -71,3 +71,15 @@ def aws_client(module, service, retry_decorator=None):
     except (ValueError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Couldn't connect to AWS")
     return conn if retry_decorator is None else RetryingBotoClientWrapper(conn, retry_decorator)
+
+
+class ClientCalls(object):
+    """A mixin for a module's API class that holds ``self.module`` and ``self.client``:
+    ``self.call(method, what, **params)`` makes the call with the client's retries and fails the
+    module with ``Failed to <what>`` on an AWS error."""
+
+    def call(self, method, what, **params):
+        try:
+            return getattr(self.client, method)(aws_retry=True, **params)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            self.module.fail_json_aws(e, msg="Failed to {0}".format(what))

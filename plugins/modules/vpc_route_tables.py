@@ -168,6 +168,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import ClientCalls
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -264,16 +265,10 @@ def as_routes(routes):
     return [dict([("dest", dest), (key, target)]) for dest, (key, target) in sorted(routes.items())]
 
 
-class RouteTables(object):
+class RouteTables(ClientCalls):
     def __init__(self, module):
         self.module = module
         self.client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
-
-    def call(self, method, what, **params):
-        try:
-            return getattr(self.client, method)(aws_retry=True, **params)
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Failed to {0}".format(what))
 
     def describe(self, vpc_id):
         try:

@@ -187,6 +187,7 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import ClientCalls
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -332,16 +333,10 @@ def group_tags(group):
     return dict((t["Key"], t["Value"]) for t in group.get("Tags", []))
 
 
-class SecurityGroups(object):
+class SecurityGroups(ClientCalls):
     def __init__(self, module):
         self.module = module
         self.client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
-
-    def call(self, method, what, **params):
-        try:
-            return getattr(self.client, method)(aws_retry=True, **params)
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Failed to {0}".format(what))
 
     def describe(self, vpc_id, names):
         """Name -> group, for the groups of the VPC with one of the names."""

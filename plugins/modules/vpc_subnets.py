@@ -167,6 +167,7 @@ except ImportError:
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.paging import paginate
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import ClientCalls
 from ansible_collections.ajudadigital.openwebui.plugins.module_utils.aws import aws_client
 
 SUBNET_OPTIONS = dict(
@@ -258,16 +259,10 @@ def wanted_summary(entry, existing, tags, purge_tags=True):
     )
 
 
-class Subnets(object):
+class Subnets(ClientCalls):
     def __init__(self, module):
         self.module = module
         self.client = aws_client(module, "ec2", retry_decorator=AWSRetry.jittered_backoff())
-
-    def call(self, method, what, **params):
-        try:
-            return getattr(self.client, method)(aws_retry=True, **params)
-        except (BotoCoreError, ClientError) as e:
-            self.module.fail_json_aws(e, msg="Failed to {0}".format(what))
 
     def describe(self, vpc_id):
         try:
