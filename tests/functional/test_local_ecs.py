@@ -8,6 +8,7 @@ and scaling. The real Open WebUI runs in the deployed-stack tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -325,6 +326,7 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
 
     # A new revision: started beside the old tasks; the old ones go once the new are healthy.
     better = register(aws, net, "svc", environment={"BODY": "v2"}, health_check=HEALTH_CHECK)
+    newest_before = service(aws, "web")["events"][0]["id"]
     ecs.update_service(cluster="local", service="web", taskDefinition=better)
     lowest, answers = 2, set()
     deadline = time.monotonic() + 120
@@ -344,7 +346,10 @@ def test_a_service_rolls_out_keeps_serving_and_rolls_back_a_revision_that_cannot
     assert svc["taskDefinition"] == better
     now_serving = service_tasks(aws, "web")
     assert len(now_serving) == 2 and not now_serving & serving
-    assert "has reached a steady state" in svc["events"][0]["message"]
+    # Since the update (newest first): the old tasks may stop after the steady state, so the
+    # event need not be the newest one.
+    since = [e["message"] for e in itertools.takewhile(lambda e: e["id"] != newest_before, svc["events"])]
+    assert any("has reached a steady state" in message for message in since), since
 
     # A revision whose image cannot be pulled: the circuit breaker fails it and rolls back.
     broken = register(aws, net, "svc", image="ghcr.io/open-webui/open-webui:v0.0.1", health_check=HEALTH_CHECK)
