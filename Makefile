@@ -20,31 +20,29 @@ PIP_QUIET = 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
 local: venv
 	$(BIN)/python -m tools.make_local $(if $(KEEP),--keep,)
 
-# Four lanes at once (-O prints each lane's output whole, when it ends): pytest, whose
-# deployed-stack tests are the longest chain and start first; the checks on .venv (lint,
-# then sanity and units); the version matrix's sanity and units (ansible 13 and 14,
-# tools/matrix.py); molecule, then the matrix's deploy on ansible 14. The machine's 2 cores
-# are busy throughout: every lane but pytest runs at a lower priority, and so do pytest's
-# other tests (tools/cpu_priority.py: a CPU control group where it can make one, else
-# niceness 10), so the chain gets a core whenever it needs one and the rest fill the time
-# it spends waiting.
+# Two stages of two lanes each (-O prints each lane's output whole, when it ends). First the
+# checks on .venv (lint, then sanity and units) beside the version matrix's sanity and units
+# (ansible 13 and 14, tools/matrix.py), which use the core the checks leave idle; then pytest
+# beside molecule and the matrix's deploy on ansible 14: all of these mostly wait on deploys
+# into their own local services.
 test: venv chromium
-	$(MAKE) --no-print-directory -j4 -Otarget pytest checks matrix-checks molecule-matrix-deploy
+	$(MAKE) --no-print-directory -j2 -Otarget checks matrix-checks
+	$(MAKE) --no-print-directory -j2 -Otarget pytest molecule-matrix-deploy
 	@echo "make test: every gate passed"
 
 # make test's lanes: each runs its parts in turn, and stops at the first that fails.
-BACKGROUND = $(BIN)/python -m tools.cpu_priority background --
 checks: venv
-	$(BACKGROUND) $(MAKE) --no-print-directory lint
-	$(BACKGROUND) $(MAKE) --no-print-directory sanity
-	$(BACKGROUND) $(MAKE) --no-print-directory units
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory units
 
 matrix-checks: venv
-	$(BACKGROUND) $(BIN)/python -m tools.matrix --parts sanity,units
+	$(BIN)/python -m tools.matrix --parts sanity,units
 
+# At a lower priority than pytest beside it, whose deployed-stack tests end last.
 molecule-matrix-deploy: venv
-	$(BACKGROUND) $(MAKE) --no-print-directory molecule
-	$(BACKGROUND) $(BIN)/python -m tools.matrix --parts deploy,rerun,verify
+	nice -n 10 $(MAKE) --no-print-directory molecule
+	nice -n 10 $(BIN)/python -m tools.matrix --parts deploy,rerun,verify
 
 venv: $(VENV)/.installed $(COLLECTIONS)/.linked
 

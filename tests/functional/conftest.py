@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets as token
@@ -29,17 +30,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.functional.cpu_times import (  # noqa: E402,F401 - hooks: each test's CPU
-    pytest_addoption,
-    pytest_runtest_makereport,
-    pytest_runtest_setup,
-    pytest_terminal_summary,
-)
-from tools import cpu_priority  # noqa: E402
+from tests.functional import cpu_times  # noqa: E402
 from tools.local_services import LocalServices  # noqa: E402
 from tools.local_services.postgres import LocalPostgres  # noqa: E402
 
 BIN = Path(sys.executable).parent
+
+# Each test's CPU (tests/functional/cpu_times.py): its hooks, as this conftest's own.
+pytest_addoption = cpu_times.pytest_addoption
+pytest_runtest_setup = cpu_times.pytest_runtest_setup
+pytest_runtest_makereport = cpu_times.pytest_runtest_makereport
+pytest_terminal_summary = cpu_times.pytest_terminal_summary
 
 
 @pytest.hookimpl(trylast=True)
@@ -72,25 +73,27 @@ def wait_for(condition, timeout: float = 60, what: str = "condition"):
 
 # The session's deployed stack's tests (xdist group "local_stack") run one after another on
 # one worker and end last under `make pytest`: the critical path. Every other test runs its
-# processes at a lower priority (tools/cpu_priority.py: a CPU control group where it can make
-# one, as niceness alone does not hold across the sessions ansible's workers and the local
-# services start), so that on a busy machine the stack's tests get the CPU first.
+# processes at a lower priority, so that on a busy machine the stack's tests get the CPU first.
 CRITICAL_GROUP = "local_stack"
+LOWER_PRIORITY = 10
 
 
 @pytest.fixture(autouse=True)
 def critical_path_first(request):
     """Under xdist, a test outside the local_stack group (and every process it starts) runs
-    at the lower priority; the worker's priority is restored after it."""
+    at niceness 10; the worker's priority is restored after it."""
     groups = {str(m.args[0] if m.args else m.kwargs.get("name", "")) for m in request.node.iter_markers("xdist_group")}
     if CRITICAL_GROUP in groups or not os.environ.get("PYTEST_XDIST_WORKER"):
         yield
         return
-    state = cpu_priority.lower()
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, max(before, LOWER_PRIORITY))
     try:
         yield
     finally:
-        cpu_priority.restore(0, state)
+        # Lowering the niceness again needs root; otherwise the worker stays nicer.
+        with contextlib.suppress(PermissionError):
+            os.setpriority(os.PRIO_PROCESS, 0, before)
 
 
 @pytest.fixture(scope="session")

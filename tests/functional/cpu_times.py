@@ -62,7 +62,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if not found:
         return
     found.sort(reverse=True)
-    total = sum(cpu for cpu, _ in found)
+    total = sum(cpu for cpu, _nodeid in found)
     terminalreporter.write_sep("=", f"most CPU {count} (user + system, with the processes each test ran)")
     for cpu, nodeid in found[:count]:
         terminalreporter.write_line(f"{cpu:8.1f}s  {cpu / total:5.1%}  {nodeid}")
