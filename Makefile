@@ -39,7 +39,9 @@ checks: venv
 matrix-checks: venv
 	$(BIN)/python -m tools.matrix --parts sanity,units
 
-# At a lower priority than pytest beside it, whose deployed-stack tests end last.
+# At niceness 10 beside pytest, whose deployed-stack tests end last. With Linux's autogroup
+# scheduling (on here) niceness only orders the processes of one session, and ansible's
+# workers and the local services start sessions of their own: this yields little CPU.
 molecule-matrix-deploy: venv
 	nice -n 10 $(MAKE) --no-print-directory molecule
 	nice -n 10 $(BIN)/python -m tools.matrix --parts deploy,rerun,verify

@@ -74,6 +74,11 @@ def wait_for(condition, timeout: float = 60, what: str = "condition"):
 # The session's deployed stack's tests (xdist group "local_stack") run one after another on
 # one worker and end last under `make pytest`: the critical path. Every other test runs its
 # processes at a lower priority, so that on a busy machine the stack's tests get the CPU first.
+# Where Linux's autogroup scheduling is on, niceness only orders the processes of one session,
+# and ansible's workers (setsid) and the local services start sessions of their own: then
+# this yields little. (A CPU control group of lower weight for everything else, tried on
+# 2026-12-07, made this chain end early but starved the interrupted-deploy test into the
+# longest one: make test took 37.9 min instead of 37.3. The suite is CPU-bound.)
 CRITICAL_GROUP = "local_stack"
 LOWER_PRIORITY = 10
 
