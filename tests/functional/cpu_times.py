@@ -65,5 +65,5 @@ def pytest_terminal_summary(terminalreporter, config):
     total = sum(cpu for cpu, _nodeid in found)
     terminalreporter.write_sep("=", f"most CPU {count} (user + system, with the processes each test ran)")
     for cpu, nodeid in found[:count]:
-        terminalreporter.write_line(f"{cpu:8.1f}s  {cpu / total:5.1%}  {nodeid}")
+        terminalreporter.write_line(f"{cpu:8.1f}s  {cpu / (total or 1):5.1%}  {nodeid}")
     terminalreporter.write_line(f"{total:8.1f}s  in all {len(found)} tests")
