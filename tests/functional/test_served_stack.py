@@ -356,7 +356,8 @@ def test_a_rollout_that_cannot_start_fails_the_deploy_while_the_old_tasks_serve(
         args += ["-e", '{"ecs_service_extra_environment": {"BROKEN_SECRET_DRILL": "1"}}']
         secretsmanager.delete_secret(SecretId=secret, RecoveryWindowInDays=7)
     else:  # no start period: a failing check counts at once (the default 180 s would make it slow)
-        args += ["-e", "ecs_service_container_health_check_path=/no-such-page"]
+        # A path Open WebUI answers 404: any other unknown path gets its web app's page (200).
+        args += ["-e", "ecs_service_container_health_check_path=/static/no-such-file.png"]
         args += ["-e", "ecs_service_container_start_period=0"]
     stop, answers = threading.Event(), []
     checker = threading.Thread(

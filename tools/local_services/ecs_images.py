@@ -62,6 +62,20 @@ OPENWEBUI_IMAGE_ENV = {
     "ENABLE_OLLAMA_API": "false",
     "ENABLE_OPENAI_API": "false",
 }
+# The libraries Open WebUI imports at start that take most of its start's CPU (torch,
+# transformers, sentence-transformers, pandas, langchain...): the task runner imports them
+# once per image in a zygote and forks the app's process from it (``ecs_zygotes``).
+OPENWEBUI_PRELOAD = (
+    "sentence_transformers",
+    "langchain_text_splitters",
+    "langchain_core",
+    "langsmith",
+    "pandas",
+    "fastapi",
+    "sqlalchemy",
+    "uvicorn",
+    "pydantic",
+)
 
 
 class PullError(RuntimeError):
@@ -76,6 +90,9 @@ class Launch:
     env: dict[str, str] = field(default_factory=dict)  # the image's own environment
     # container path -> environment variable that points the program at the local folder
     data_dir_env: dict[str, str] = field(default_factory=dict)
+    # modules to import in a zygote the process may be forked from (``argv`` is then
+    # ``<python> -m MODULE ...``); empty: always a new process
+    preload: tuple[str, ...] = ()
 
 
 def split_image(image: str) -> tuple[str, str]:
@@ -126,7 +143,7 @@ def resolve(
         env = {**OPENWEBUI_IMAGE_ENV, **model_cache_env(venv)}
         argv = [*(entry_point or []), *(command or [])]
         if not argv or argv == OPENWEBUI_DEFAULT_COMMAND:
-            return Launch(uvicorn_argv(venv, address, port), env, {OPENWEBUI_DATA_DIR: "DATA_DIR"})
+            return Launch(uvicorn_argv(venv, address, port), env, {OPENWEBUI_DATA_DIR: "DATA_DIR"}, OPENWEBUI_PRELOAD)
         # Another command (a one-off task's override): run by the image's Python, whose
         # programs come first on the PATH as in the image.
         if argv[0] in ("python", "python3") or re.fullmatch(r"python3\.\d+", argv[0]):

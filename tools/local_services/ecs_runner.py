@@ -22,7 +22,9 @@ Tasks (``RunTask``, and every task of a service)
     timeout, retries and start period; an essential container that exits or turns
     ``UNHEALTHY`` stops a service's task;
   * ``StopTask`` (and a service scaling in) sends SIGTERM, then SIGKILL after the
-    container's ``stopTimeout`` (default 30 s).
+    container's ``stopTimeout`` (default 30 s);
+  * an image whose launch names libraries to preload (Open WebUI's) starts from a zygote
+    that imported them once (``ecs_zygotes``), where the task's environment allows it.
 
 Services
   * a deployment starts tasks within ``maximumPercent`` and stops the old ones only
@@ -72,6 +74,7 @@ from pathlib import Path
 
 from . import cache_nodes, ecs_images, targets
 from .ecs_metrics import ServiceMetrics
+from .ecs_zygotes import Zygotes
 from .front_door import MotoFrontDoor
 from .util import pid_alive
 
@@ -267,7 +270,7 @@ class LocalTask:
         for sub in ("home", "tmp"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self.log_file = self.dir / "output.log"
-        self.proc = subprocess.Popen(
+        self.proc = self.runner.zygotes.spawn(launch.argv, launch.preload, env, self.dir) or subprocess.Popen(
             launch.argv,
             cwd=self.dir,
             env=env,
@@ -437,6 +440,7 @@ class TaskRunner:
         self.front_door_listing: list[dict] | None = None
         self.task_class = _runner_task_class()
         self.metrics = ServiceMetrics()  # the services' CPUUtilization / MemoryUtilization (CloudWatch)
+        self.zygotes = Zygotes(self.tasks_dir)  # images' libraries imported once, a fork per task
         self.loop = threading.Thread(target=self._loop, name="ecs-runner", daemon=True)
 
     # -- helpers the tasks use -------------------------------------------------------------
@@ -902,6 +906,7 @@ class TaskRunner:
             if local.proc is not None and local.proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(local.proc.pid, signal.SIGKILL)
+        self.zygotes.stop()
         self.front_door.stop()
         cache_nodes.stop_all()
         for address in self.claimed:
