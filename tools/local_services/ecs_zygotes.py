@@ -55,10 +55,10 @@ from .util import pid_alive
 SCRIPT = Path(__file__).with_name("image_zygote.py")
 PER_IMAGE = 2  # zygotes kept per image (Python), least recently used first out
 PER_TASK = frozenset({"HOME", "TMPDIR"})
-# Read by native code (the dynamic loader, malloc, OpenMP, BLAS) or by the interpreter at its
-# start, where the zygote cannot see it: a task must match the zygote on every one it or the
-# zygote sets.
-NATIVE_PREFIXES = ("PYTHON", "LD_", "MALLOC_", "OMP_", "KMP_", "GOMP_", "MKL_", "OPENBLAS_")
+# Read by native code (the dynamic loader, malloc, OpenMP, BLAS, libtorch) or by the
+# interpreter at its start, where the zygote cannot see it: a task must match the zygote on
+# every one it or the zygote sets.
+NATIVE_PREFIXES = ("PYTHON", "LD_", "MALLOC_", "OMP_", "KMP_", "GOMP_", "MKL_", "OPENBLAS_", "TORCH", "PYTORCH_")
 # Code that reads the whole environment at import -> the names it looks for there.
 WHOLE_ENV_READERS = {"tqdm/utils.py": "TQDM_"}
 START_TIMEOUT = 300.0
