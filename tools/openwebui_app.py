@@ -35,12 +35,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fcntl
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -49,7 +47,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tools.local_services.util import free_port
+from tools.local_services.util import free_port, stop_group
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIREMENTS = REPO / "requirements" / "openwebui-app.txt"  # the pinned release (CI, local mode)
@@ -246,19 +244,6 @@ def uvicorn_argv(venv: Path, host: str, port: int) -> list[str]:
 _FORWARDED = ("--forwarded-allow-ips", "*")  # behind the load balancer: trust its X-Forwarded-*
 
 
-def _stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 def _tail(path: Path, lines: int = 60) -> str:
     if not path.exists():
         return ""
@@ -337,7 +322,7 @@ class OpenWebUI:
         return self.log_file.read_text(encoding="utf-8", errors="replace") if self.log_file.exists() else ""
 
     def stop(self) -> None:
-        _stop_group(self.proc)
+        stop_group(self.proc)
 
     def __enter__(self) -> OpenWebUI:
         return self

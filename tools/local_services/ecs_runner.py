@@ -76,7 +76,7 @@ from . import cache_nodes, ecs_images, targets
 from .ecs_metrics import ServiceMetrics
 from .ecs_zygotes import Zygotes
 from .front_door import MotoFrontDoor
-from .util import pid_alive
+from .util import pid_alive, stop_group
 
 RUNNER: TaskRunner | None = None
 TICK = 0.5  # seconds between two looks at the services
@@ -366,16 +366,10 @@ class LocalTask:
         self._finish(self.task.stopped_reason or "Task stopped", self.task.stop_code or "UserInitiated", code)
 
     def _terminate(self) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            return self.proc.wait(float(self.container.get("stopTimeout", 30)))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            return self.proc.wait()
+        if self.proc is None:
+            return None
+        stop_group(self.proc, float(self.container.get("stopTimeout", 30)))
+        return self.proc.returncode
 
     def _finish(self, reason: str, code: str, exit_code: int | None) -> None:
         if code in ("TaskFailedToStart", "EssentialContainerExited"):

@@ -50,7 +50,7 @@ import threading
 import time
 from pathlib import Path
 
-from .util import pid_alive
+from .util import pid_alive, stop_group
 
 SCRIPT = Path(__file__).with_name("image_zygote.py")
 PER_IMAGE = 2  # zygotes kept per image (Python), least recently used first out
@@ -183,15 +183,7 @@ class Zygote:
         return ForkedProcess(conn, pid, os.fdopen(read_end, "rb"))
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, timeout=10)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         (self.folder / "pid").unlink(missing_ok=True)

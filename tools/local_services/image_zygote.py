@@ -3,9 +3,9 @@ process per container start (run by the image's own interpreter; standard librar
 
     <image venv>/bin/python image_zygote.py SOCKET MODULE[,MODULE...]
 
-It imports the modules (one that fails to import is left out), noting every environment
-variable that Python code reads meanwhile, then writes one JSON line to its standard output:
-``{"reads": [...], "iterations": [...], "skipped": [...], "threads": N}``, where
+It imports the modules (one that fails to import is left out and named on its standard
+error), noting every environment variable that Python code reads meanwhile, then writes one
+JSON line to its standard output: ``{"reads": [...], "iterations": [...]}``, where
 ``iterations`` names the code that read the whole environment (its file under
 site-packages). Then it listens on the Unix socket ``SOCKET`` (``SOCK_SEQPACKET``). Each
 connection asks for one process: a JSON message ``{"argv": ["-m", MODULE, ARG...], "env":
@@ -188,19 +188,13 @@ def serve(listener: socket.socket) -> None:
 
 def main() -> None:
     path, modules = sys.argv[1], [m for m in sys.argv[2].split(",") if m]
-    skipped = []
     with _Recorder() as recorder:
         for module in modules:
             try:
                 importlib.import_module(module)
-            except Exception:  # pylint: disable=broad-exception-caught  # an image without it: left out
-                skipped.append(module)
-    report = {
-        "reads": sorted(recorder.reads),
-        "iterations": sorted(recorder.iterations),
-        "skipped": skipped,
-        "threads": threading.active_count(),
-    }
+            except Exception as error:  # pylint: disable=broad-exception-caught  # an image without it: left out
+                print(f"image_zygote: {module} not preloaded: {error!r}", file=sys.stderr, flush=True)
+    report = {"reads": sorted(recorder.reads), "iterations": sorted(recorder.iterations)}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:

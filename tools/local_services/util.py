@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,3 +64,18 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, log_file: Pat
     if log_file is not None and log_file.exists():
         tail = "\n" + "\n".join(log_file.read_text(errors="replace").splitlines()[-20:])
     raise TimeoutError(f"{what} was not ready within {timeout:.0f} s{tail}")
+
+
+def stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    """SIGTERM to the process group of ``proc`` (a session leader), then SIGKILL after
+    ``timeout`` seconds; wait for it."""
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
