@@ -557,7 +557,9 @@ def test_run_task_waits_for_an_earlier_task_and_never_stops_one_halfway(ansible,
                 {
                     "name": "app",
                     "command": ["python3", "-c", ONE_OFF, "earlier"],
-                    "environment": [{"name": "SLEEP", "value": "4"}],
+                    # Running still when the module lists the tasks, however slowly the module
+                    # starts on a loaded machine (on CI once: more than 4 s).
+                    "environment": [{"name": "SLEEP", "value": "20"}],
                 }
             ]
         },
