@@ -20,8 +20,18 @@ import pytest
 from tools.local_services.ecs_zygotes import Zygotes
 
 MODULES = {
-    # read at import, as huggingface_hub reads HF_HOME
-    "preloaded.py": 'import os\nVALUE = os.environ.get("READ_AT_IMPORT")\n',
+    # read at import, as huggingface_hub reads HF_HOME; a bytes name (os.environ refuses it
+    # with TypeError), as a library importing under the app's preloads tries one
+    "preloaded.py": textwrap.dedent(
+        """
+        import os
+        VALUE = os.environ.get("READ_AT_IMPORT")
+        try:
+            os.environ[b"READ_AT_IMPORT"]
+        except TypeError:
+            pass
+        """
+    ),
     # reads the whole environment at import, as pydantic settings do
     "whole_env.py": "import os\nSEEN = dict(os.environ)\n",
     "probe.py": textwrap.dedent(

@@ -16,11 +16,13 @@ import ssl
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.functional.conftest import LOCAL_STACK, first_admin
+from tools.local_services import ecs_zygotes
 from tools.make_local import front_door
 
 pytestmark = pytest.mark.xdist_group("local_stack")
@@ -101,6 +103,11 @@ def test_the_stack_serves_open_webui_through_its_load_balancer(local_stack):
     assert states == ["healthy", "healthy"], "draining targets outlived the deregistration delay"
     tasks = running_tasks(local_stack)
     assert len(tasks) == 2 and {t["healthStatus"] for t in tasks} == {"HEALTHY"}
+    if ecs_zygotes.enabled():  # both forked from the image's zygote: its imports read nothing per task
+        for task in tasks:
+            folder = local_stack.services.state_dir / "tasks" / task["taskArn"].rsplit("/", 1)[-1]
+            cmdline = Path(f"/proc/{(folder / 'pid').read_text().strip()}/cmdline").read_bytes()
+            assert b"image_zygote.py" in cmdline, cmdline
 
 
 def test_each_task_writes_the_apps_log_to_its_stream(local_stack):

@@ -66,7 +66,9 @@ class _Recorder:
     def __exit__(self, *exc) -> None:
         os.environ.__class__ = self.environ_class
 
-    def read(self, key: str) -> None:
+    def read(self, key) -> None:
+        if not isinstance(key, str):
+            return  # os.environ refuses any other key (TypeError): no variable was read
         # items() and values() read every value through __getitem__ from their __iter__: that
         # is an iteration (recorded by __iter__ with its caller), not a read of these names;
         # get() reads through it too, and is a read. (The module is frozen since Python 3.11:
