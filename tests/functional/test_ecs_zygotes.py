@@ -113,6 +113,39 @@ def test_a_forked_task_is_what_python_m_would_start(image, tmp_path, zygotes):
     assert "to stderr" in output  # both streams are the task's output
 
 
+PROBE_C = textwrap.dedent(
+    """
+    import json, os, sys
+    main = sys.modules["__main__"]
+    print(json.dumps({
+        "env": dict(os.environ), "cwd": os.getcwd(), "path0": sys.path[0], "argv": sys.argv,
+        "name": __name__, "main": sorted(k for k in vars(main) if k != "__builtins__"),
+        "loader": repr(main.__loader__), "spec": repr(main.__spec__), "doc": __doc__,
+        "stdin": os.read(0, 10).decode(),
+    }), flush=True)
+    sys.exit(int(sys.argv[1]))
+    """
+)
+
+
+def test_a_forked_command_is_what_python_c_would_start(image, tmp_path, zygotes):
+    """The migration task's override, ``python -c ...``: a ``__main__`` of its own (not the
+    zygote's script), ``''`` first on ``sys.path``, ``-c`` as ``argv[0]``."""
+    env = task_env(image, tmp_path, "c", READ_AT_IMPORT="a")
+    cwd = tmp_path / "c"
+    proc = zygotes.spawn([sys.executable, "-c", PROBE_C, "4", "x"], ("preloaded",), env, cwd)
+    assert proc is not None, "not forked from a zygote"
+    forked = json.loads(proc.stdout.read().decode().splitlines()[0])
+    assert proc.wait(30) == 4
+    fresh = subprocess.run(
+        [sys.executable, "-c", PROBE_C, "4", "x"], env=env, cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert fresh.returncode == 4
+    fresh = json.loads(fresh.stdout)
+    assert forked == fresh
+    assert forked["argv"] == ["-c", "4", "x"] and forked["path0"] == ""
+
+
 def test_a_variable_the_imports_read_decides_which_zygote_serves(image, tmp_path, zygotes):
     cwd = tmp_path
     seen = []
@@ -150,9 +183,10 @@ def test_imports_that_read_the_whole_environment_start_every_task_afresh(image, 
     assert sys.executable in zygotes.broken
 
 
-def test_turned_off_or_not_python_m_starts_afresh(image, tmp_path, zygotes, monkeypatch):
+def test_turned_off_or_not_python_m_or_c_starts_afresh(image, tmp_path, zygotes, monkeypatch):
     env = task_env(image, tmp_path, "o")
     assert zygotes.spawn([sys.executable, "probe.py"], ("preloaded",), env, tmp_path) is None
+    assert zygotes.spawn([sys.executable, "-X", "dev", "-c", "pass"], ("preloaded",), env, tmp_path) is None
     assert zygotes.spawn([sys.executable, "-m", "probe", "0"], (), env, tmp_path) is None
     monkeypatch.setenv("OPENWEBUI_LOCAL_ZYGOTES", "0")
     assert zygotes.spawn([sys.executable, "-m", "probe", "0"], ("preloaded",), env, tmp_path) is None

@@ -612,9 +612,12 @@ def test_the_open_webui_image_runs_its_own_command_or_an_override(tmp_path):
     for command in (None, ["bash", "start.sh"]):
         launch = ecs_images.resolve(image, command=command, **common)
         assert launch.argv[:4] == [str(venv / "bin" / "python"), "-m", "uvicorn", "open_webui.main:app"], command
+        assert launch.env["PATH"].split(os.pathsep)[0] == str(venv / "bin"), command
     launch = ecs_images.resolve(image, command=["python", "-c", "import open_webui.config"], **common)
     assert launch.argv == [str(venv / "bin" / "python"), "-c", "import open_webui.config"]
     assert launch.env["PATH"].split(os.pathsep)[0] == str(venv / "bin")
+    assert launch.preload == ecs_images.OPENWEBUI_PRELOAD  # python -c (the migration) forks from the zygote
+    assert ecs_images.resolve(image, command=["bash", "-c", "true"], **common).preload == ()
     assert launch.data_dir_env == {"/app/backend/data": "DATA_DIR"}
     with pytest.raises(ecs_images.PullError, match="CannotPullContainerError"):
         ecs_images.resolve("ghcr.io/open-webui/open-webui:v0.0.1", command=["python"], **common)

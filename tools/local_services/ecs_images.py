@@ -170,15 +170,17 @@ def resolve(
         from tools.openwebui_app import model_cache_env, uvicorn_argv
 
         env = {**OPENWEBUI_IMAGE_ENV, **model_cache_env(venv)}
+        # The image's programs (its Python's) come first on the PATH, for every command.
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
         argv = [*(entry_point or []), *(command or [])]
         if not argv or argv == OPENWEBUI_DEFAULT_COMMAND:
             return Launch(uvicorn_argv(venv, address, port), env, {OPENWEBUI_DATA_DIR: "DATA_DIR"}, OPENWEBUI_PRELOAD)
-        # Another command (a one-off task's override): run by the image's Python, whose
-        # programs come first on the PATH as in the image.
+        # Another command (a one-off task's override): run by the image's Python.
+        preload: tuple[str, ...] = ()
         if argv[0] in ("python", "python3") or re.fullmatch(r"python3\.\d+", argv[0]):
             argv[0] = str(venv / "bin" / "python")
-        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
-        return Launch(argv, env, {OPENWEBUI_DATA_DIR: "DATA_DIR"})
+            preload = OPENWEBUI_PRELOAD if argv[1:2] == ["-c"] else ()  # the migration: from the zygote
+        return Launch(argv, env, {OPENWEBUI_DATA_DIR: "DATA_DIR"}, preload)
     if repo in PYTHON_REPOSITORIES and re.fullmatch(r"3(\.\d+)*(-[a-z0-9.-]+)?", tag):
         argv = [*(entry_point or []), *(command or [])] or ["python3"]
         if argv[0] in ("python", "python3") or re.fullmatch(r"python3\.\d+", argv[0]):

@@ -1,12 +1,13 @@
 """Container starts from a zygote: the image's libraries imported once, a fork per task.
 
 Open WebUI spends most of its start importing its libraries (torch, transformers,
-sentence-transformers, pandas, langchain...): about 9 of its ~20 CPU seconds here, and
-local mode starts it often (every rollout starts two tasks). So the task runner
-(``ecs_runner``) starts a launch that names modules to preload (``Launch.preload``, the
-Open WebUI image's default command) from a *zygote* (``image_zygote.py``): the image's
-Python with those modules imported, which forks a child that runs ``python -m uvicorn ...``
-as a new process would, in its own session, with exactly the task's environment, working
+sentence-transformers, pandas, langchain...): about 14 of its ~20 CPU seconds here, and
+local mode starts it often (every rollout starts two tasks, after a one-off migration
+task). So the task runner (``ecs_runner``) starts a launch that names modules to preload
+(``Launch.preload``: the Open WebUI image's default command, and a ``python -c`` override
+of it, such as the migration) from a *zygote* (``image_zygote.py``): the image's Python
+with those modules imported, which forks a child that runs ``python -m uvicorn ...`` (or
+``python -c ...``) as a new process would, in its own session, with exactly the task's environment, working
 directory and output. Everything the app does at start (its own imports, configuration,
 database migrations, the embedding model) still happens in every task.
 
@@ -161,7 +162,7 @@ class Zygote:
         return all(env.get(key) == self.env.get(key) for key in keys - PER_TASK)
 
     def spawn(self, argv: list[str], env: dict[str, str], cwd: Path) -> ForkedProcess:
-        """Fork ``python ARGV`` (``-m MODULE ...``) with ``env`` in ``cwd``."""
+        """Fork ``python ARGV`` (``-m MODULE ...`` or ``-c COMMAND ...``) with ``env`` in ``cwd``."""
         read_end, write_end = os.pipe()
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -202,11 +203,11 @@ class Zygotes:
         self.started = 0
 
     def spawn(self, argv: list[str], preload: tuple[str, ...], env: dict[str, str], cwd: Path) -> ForkedProcess | None:
-        """The process of ``argv`` (``<image python> -m MODULE ...``) forked from a zygote
+        """The process of ``argv`` (``<image python> -m MODULE ...`` or ``-c COMMAND ...``) forked from a zygote
         that serves ``env``, started if none does; None where it cannot be (the caller
         then starts a new process)."""
         python = argv[0]
-        if not (enabled() and preload and argv[1:2] == ["-m"]) or python in self.broken:
+        if not (enabled() and preload and argv[1:2] in (["-m"], ["-c"])) or python in self.broken:
             return None
         with self.lock:
             image_lock = self.image_locks.setdefault(python, threading.Lock())

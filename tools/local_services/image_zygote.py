@@ -9,19 +9,22 @@ JSON line to its standard output: ``{"reads": [...], "iterations": [...]}``, whe
 ``iterations`` names the code that read the whole environment (its file under
 site-packages). Then it listens on the Unix socket ``SOCKET`` (``SOCK_SEQPACKET``). Each
 connection asks for one process: a JSON message ``{"argv": ["-m", MODULE, ARG...], "env":
-{...}, "cwd": DIR}`` with one file descriptor, the process's output. The zygote forks;
-the child becomes what ``python -m MODULE ARG...`` started in ``DIR`` with exactly
-``env`` would be, in a session of its own (``ecs_zygotes`` decides whether that holds for
-a given environment). The connection gets ``{"pid": N}`` and, when the child ends,
-``{"exit": CODE}`` (``-SIGNAL`` for a signal, as ``subprocess`` reports it). The zygote
+{...}, "cwd": DIR}`` (or ``["-c", COMMAND, ARG...]``) with one file descriptor, the
+process's output. The zygote forks; the child becomes what ``python -m MODULE ARG...``
+(``python -c COMMAND ARG...``) started in ``DIR`` with exactly ``env`` would be, in a
+session of its own (``ecs_zygotes`` decides whether that holds for a given environment).
+The connection gets ``{"pid": N}`` and, when the child ends, ``{"exit": CODE}``
+(``-SIGNAL`` for a signal, as ``subprocess`` reports it). The zygote
 ends when its parent does.
 """
 
 from __future__ import annotations
 
 import atexit
+import builtins
 import contextlib
 import importlib
+import importlib.machinery
 import json
 import os
 import runpy
@@ -31,6 +34,7 @@ import socket
 import sys
 import threading
 import traceback
+import types
 
 if __name__ == "__main__" and sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]  # this script's folder is not the image's: python -m puts the cwd there instead
@@ -108,8 +112,21 @@ def _reseed() -> None:
         torch.seed()
 
 
+def _run_command(command: str, args: list[str]) -> None:
+    """What ``python -c COMMAND ARGS`` runs: the command in a new ``__main__`` (not this
+    script's), with ``''`` (the working directory) first on ``sys.path``."""
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, __loader__=importlib.machinery.BuiltinImporter)
+    main.__annotations__ = {}
+    sys.modules["__main__"] = main
+    sys.path.insert(0, "")
+    sys.argv = ["-c", *args]
+    exec(compile(command, "<string>", "exec"), main.__dict__)  # noqa: S102  # pylint: disable=exec-used  # what -c does
+
+
 def _child(request: dict, output: int, keep: list[socket.socket]) -> None:
-    """In the forked child: become ``python -m MODULE ARGS`` (never returns)."""
+    """In the forked child: become ``python -m MODULE ARGS`` or ``python -c COMMAND ARGS``
+    (never returns)."""
     code = 1
     try:
         for sock in keep:
@@ -128,12 +145,15 @@ def _child(request: dict, output: int, keep: list[socket.socket]) -> None:
         os.environ.update(request["env"])
         _reseed()
         argv = list(request["argv"])
-        if argv[:1] != ["-m"] or len(argv) < 2:
-            raise ValueError(f"image_zygote runs python -m MODULE only, not {argv}")
-        sys.path.insert(0, os.getcwd())
-        sys.argv = [argv[1], *argv[2:]]
+        if argv[:1] not in (["-m"], ["-c"]) or len(argv) < 2:
+            raise ValueError(f"image_zygote runs python -m MODULE or -c COMMAND only, not {argv}")
         try:
-            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+            if argv[0] == "-m":
+                sys.path.insert(0, os.getcwd())
+                sys.argv = [argv[1], *argv[2:]]
+                runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+            else:
+                _run_command(argv[1], argv[2:])
             code = 0
         except SystemExit as error:
             code = _exit_code(error)
