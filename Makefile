@@ -126,7 +126,7 @@ upgrade-drill: venv
 # Python 3.12) and ansible 14 (ansible-core 2.21, amazon.aws 11, Python 3.13), each in a pinned
 # virtualenv built once per machine in ~/.cache/ajudadigital-openwebui/ (requirements/matrix-*.txt):
 # sanity and units; on ansible 14 also a full local deploy (ansible's own linear strategy), a
-# no-change re-run and verify.yml. Prints the wall and CPU time of each part.
+# no-change re-run and verify.yml (both on mitogen). Prints the wall and CPU time of each part.
 #   make matrix MATRIX=ansible14 MATRIX_PARTS=sanity,units    (one entry, some parts)
 # Python 3.12/3.13: PYTHON312=/path/to/python3.12, else python3.12 on the PATH, else pyenv's.
 matrix: venv

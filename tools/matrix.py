@@ -29,8 +29,9 @@ ansible14  3.13    14.5.0   2.21.5        11.4.0      11.2.0         venv, sanit
   this process; then ``site.yml -i inventories/local`` with the entry's ``ansible-playbook``
   (ansible and its collections come from the entry), again, which must report
   ``changed=0``, and ``playbooks/verify.yml`` (a rerun or verify asked alone deploys first).
-  These run on ansible's own ``linear`` strategy, not mitogen's: this is the suite's full
-  deploy without mitogen (issue #16; the deployer-policy test deploys with it).
+  The deploy runs on ansible's own ``linear`` strategy, not mitogen's: this is the suite's
+  full deploy without mitogen (issue #16; the deployer-policy test deploys with it). The
+  re-run and verify run on the entry's mitogen: idempotence does not depend on the strategy.
 
 Every part runs even when one before it failed (not those needing a virtualenv that could
 not be made); the end prints the wall and CPU time (user + system of the processes the part
@@ -58,6 +59,7 @@ units ansible13 / ansible14                 39-64           23-25 / 23-24
 ansible14 deploy / rerun / verify, linear   340 / 126 / 26  108 / 85 / 14
   whole, with emulator and app tasks        502             262
   the same on mitogen 0.3.54                236             151
+  deploy linear, rerun / verify on mitogen  132 / 41 / 7    94 / 40 / 6
 deployer-policy deploy + destroy, linear    539             205
   the same on mitogen                       254             99
 make molecule (preflight, database)         350             113
@@ -65,8 +67,10 @@ make lint sanity units (.venv), in turn     384             242
   beside the matrix's sanity and units      474             392
 ==========================================  ==============  =============
 
-So ``make test`` runs the matrix's sanity and units beside the checks on ``.venv`` (mostly
-one process at a time: +90 s wall there for +150 CPU s), and its deploy after the molecule
+(The row "deploy linear, rerun / verify on mitogen" is what ``make test`` runs since stop 38,
+measured later on a quiet machine.) So ``make test`` runs the matrix's sanity and units
+beside the checks on ``.venv`` (mostly one process at a time: +90 s wall there for +150 CPU
+s), and its deploy after the molecule
 scenarios, whose lane is much shorter than pytest's. The deploy runs on ``linear`` and the
 deployer-policy test on mitogen: the same CPU as the other way round (361 against 356 s),
 but the saving lands in pytest's lane, the one that ends last.
@@ -290,11 +294,26 @@ PLAYS = {
 }
 
 
+def mitogen_env(entry: Entry) -> dict[str, str]:
+    """The variables that run the entry's ansible-playbook on the entry's own mitogen (none
+    when its virtualenv has no mitogen)."""
+    found = sorted(entry.venv.glob("lib/python3*/site-packages/ansible_mitogen/plugins/strategy"))
+    if not found:
+        return {}
+    return {
+        "ANSIBLE_STRATEGY_PLUGINS": str(found[0]),
+        "ANSIBLE_STRATEGY": ansible_strategy.STRATEGY,
+        ansible_strategy.SCAN_SYS_PATH: "false",
+    }
+
+
 def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[Result]:
     """A full local deploy with the entry's ansible-playbook, a run that changes nothing, verify.yml.
 
-    On ansible's own ``linear`` strategy, not mitogen's (tools/ansible_strategy.py): this is
-    the suite's full deploy without mitogen (issue #16)."""
+    The deploy on ansible's own ``linear`` strategy, not mitogen's (tools/ansible_strategy.py):
+    this is the suite's full deploy without mitogen (issue #16). The re-run and verify.yml on
+    the entry's mitogen (requirements/matrix-ansible14.in), which halves their CPU: whether a
+    run changes nothing does not depend on the strategy."""
     from tools.local_services import LocalServices, install_signal_handlers
     from tools.local_services.postgres import DEFAULT_FLAVOUR
     from tools.make_local import recap, run_playbook
@@ -321,8 +340,9 @@ def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[
         for part in ("deploy", *(p for p in ("rerun", "verify") if p in parts)):
             playbook, title = PLAYS[part]
             clock = Clock()
+            part_env = env if part == "deploy" else {**env, **mitogen_env(entry)}
             rc, out = run_playbook(
-                env, playbook, "-i", "inventories/local", title=f"{entry.name}: {title}", bin_dir=entry.bin
+                part_env, playbook, "-i", "inventories/local", title=f"{entry.name}: {title}", bin_dir=entry.bin
             )[:2]
             logs[part].write_text(out, encoding="utf-8")
             counts = recap(out)
