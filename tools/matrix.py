@@ -69,11 +69,11 @@ make lint sanity units (.venv), in turn     384             242
 
 (The row "deploy linear, rerun / verify on mitogen" is what ``make test`` runs since stop 38,
 measured later on a quiet machine.) So ``make test`` runs the matrix's sanity and units
-beside the checks on ``.venv`` (mostly one process at a time: +90 s wall there for +150 CPU
-s), and its deploy after the molecule
-scenarios, whose lane is much shorter than pytest's. The deploy runs on ``linear`` and the
-deployer-policy test on mitogen: the same CPU as the other way round (361 against 356 s),
-but the saving lands in pytest's lane, the one that ends last.
+beside the checks on ``.venv`` (mostly one process at a time: +90 s wall there for +150
+CPU s), and its deploy after the molecule scenarios, whose lane is much shorter than
+pytest's. The deploy runs on ``linear`` and the deployer-policy test on mitogen: the same
+CPU as the other way round (361 against 356 s), but the saving lands in pytest's lane, the
+one that ends last.
 """
 
 from __future__ import annotations

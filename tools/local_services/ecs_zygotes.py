@@ -2,14 +2,14 @@
 
 Open WebUI spends most of its start importing its libraries (torch, transformers,
 sentence-transformers, pandas, langchain...): about 14 of its ~20 CPU seconds here, and
-local mode starts it often (every rollout starts two tasks, after a one-off migration
-task). So the task runner (``ecs_runner``) starts a launch that names modules to preload
-(``Launch.preload``: the Open WebUI image's default command, and a ``python -c`` override
-of it, such as the migration) from a *zygote* (``image_zygote.py``): the image's Python
-with those modules imported, which forks a child that runs ``python -m uvicorn ...`` (or
-``python -c ...``) as a new process would, in its own session, with exactly the task's environment, working
-directory and output. Everything the app does at start (its own imports, configuration,
-database migrations, the embedding model) still happens in every task.
+local mode starts it often (every rollout starts two tasks, after a one-off migration task).
+So the task runner (``ecs_runner``) starts a launch that names modules to preload
+(``Launch.preload``: the Open WebUI image's default command, and a ``python -c`` override of
+it, such as the migration) from a *zygote* (``image_zygote.py``): the image's Python with
+those modules imported, which forks a child that runs ``python -m uvicorn ...`` (or
+``python -c ...``) as a new process would, in its own session, with exactly the task's environment,
+working directory and output. Everything the app does at start (its own imports,
+configuration, database migrations, the embedding model) still happens in every task.
 
 What a library computed from the environment while it was imported stays as the zygote
 saw it, so a zygote serves a task only where that cannot differ
@@ -203,9 +203,9 @@ class Zygotes:
         self.started = 0
 
     def spawn(self, argv: list[str], preload: tuple[str, ...], env: dict[str, str], cwd: Path) -> ForkedProcess | None:
-        """The process of ``argv`` (``<image python> -m MODULE ...`` or ``-c COMMAND ...``) forked from a zygote
-        that serves ``env``, started if none does; None where it cannot be (the caller
-        then starts a new process)."""
+        """The process of ``argv`` (``<image python> -m MODULE ...`` or ``-c COMMAND ...``)
+        forked from a zygote that serves ``env``, started if none does; None where it cannot
+        be (the caller then starts a new process)."""
         python = argv[0]
         if not (enabled() and preload and argv[1:2] in (["-m"], ["-c"])) or python in self.broken:
             return None
