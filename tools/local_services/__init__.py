@@ -29,7 +29,7 @@ from .cache_nodes import ca_file as cache_ca_file
 from .cache_nodes import stop_leftovers
 from .ecs_runner import kill_leftovers
 from .postgres import DEFAULT_FLAVOUR, LocalPostgres, stop_pid
-from .util import free_port, pid_alive, wait_for
+from .util import free_port, pid_alive, stop_group, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_STATE = REPO / ".local" / "run"
@@ -198,13 +198,8 @@ class LocalServices:
         self._stopped = True
         if self.postgres is not None:
             self.postgres.stop()
-        if self.emulator_proc is not None and self.emulator_proc.poll() is None:
-            self.emulator_proc.terminate()
-            try:
-                self.emulator_proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.emulator_proc.kill()
-                self.emulator_proc.wait()
+        # SIGTERM to the emulator alone: it stops its tasks and servers itself.
+        stop_group(self.emulator_proc, 10, leader_only=True)
         if self.run_tasks:
             kill_leftovers(self.tasks_dir)
             stop_leftovers(self.state_dir)

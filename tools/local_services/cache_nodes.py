@@ -115,7 +115,7 @@ from pathlib import Path
 from . import elasticache_parameters, replication_groups
 from .certificates import load_or_make_ca, write_ca_bundle
 from .postgres import REPO, issue_server_certificate, write_certificate, write_private_key
-from .util import LoopbackAddresses, pid_alive
+from .util import LoopbackAddresses, pid_alive, stop_group
 
 START_TIMEOUT = 5.0  # seconds for a new server to answer PING (and its TLS proxy to shake hands)
 SYNC_TIMEOUT = 10.0  # seconds for a new replica's link to its primary to come up
@@ -258,14 +258,8 @@ class _NodeServer:
         proxy, self.proxy = self.proxy, None
         proc, self.proc = self.proc, None
         for child in (proxy, proc):  # the endpoint first
-            if child is None or child.poll() is not None:
-                continue
-            child.terminate()  # redis-server shuts down at once on SIGTERM (nothing to save)
-            try:
-                child.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            # redis-server shuts down at once on SIGTERM (nothing to save)
+            stop_group(child, STOP_TIMEOUT, leader_only=True)
 
     def _log_since(self, offset: int) -> str:
         with contextlib.suppress(OSError), open(self.log_file, encoding="utf-8", errors="replace") as log:

@@ -139,7 +139,7 @@ from .postgres import (
     write_certificate,
     write_private_key,
 )
-from .util import LoopbackAddresses, free_port, pid_alive
+from .util import LoopbackAddresses, free_port, pid_alive, stop_group
 
 FLAVOUR = "pgserver"  # PostgreSQL 16, the stack's engine version
 SERVER_MAJOR = "16"
@@ -449,16 +449,7 @@ class _Server:
         proxy, self.proxy = self.proxy, None
         proc, self.proc = self.proc, None
         for child, signum in ((proxy, signal.SIGTERM), (proc, signal.SIGINT)):
-            if child is None or child.poll() is not None:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signum)
-            try:
-                child.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+            stop_group(child, STOP_TIMEOUT, signum, leader_only=True)
         self.record.unlink(missing_ok=True)
 
     def destroy(self) -> None:

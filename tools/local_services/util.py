@@ -66,13 +66,19 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, log_file: Pat
     raise TimeoutError(f"{what} was not ready within {timeout:.0f} s{tail}")
 
 
-def stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
-    """SIGTERM to the process group of ``proc`` (a session leader), then SIGKILL after
-    ``timeout`` seconds; wait for it."""
+def stop_group(
+    proc: subprocess.Popen | None, timeout: float = 20, signum: int = signal.SIGTERM, *, leader_only: bool = False
+) -> None:
+    """``signum`` to the process group of ``proc`` (a session leader), or to ``proc`` alone
+    with ``leader_only`` (a server that stops its own children, as PostgreSQL does on
+    SIGINT); then SIGKILL to the group after ``timeout`` seconds; wait for it."""
     if proc is None or proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        if leader_only:
+            proc.send_signal(signum)
+        else:
+            os.killpg(proc.pid, signum)
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
