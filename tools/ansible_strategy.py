@@ -44,12 +44,13 @@ def plugins_dir() -> Path | None:
     return Path(ansible_mitogen.__file__).resolve().parent / "plugins" / "strategy"
 
 
-def env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The variables that make ansible-playbook use mitogen (empty when off or not installed)."""
+def env(environ: Mapping[str, str] | None = None, plugins: Path | None = None) -> dict[str, str]:
+    """The variables that make ansible-playbook use mitogen (empty when off or not installed):
+    this Python's mitogen, or the strategy plugins folder ``plugins`` (another virtualenv's)."""
     environ = os.environ if environ is None else environ
     if environ.get(SWITCH, "1") == "0":
         return {}
-    found = plugins_dir()
+    found = plugins or plugins_dir()
     if found is None:
         return {}
     return {"ANSIBLE_STRATEGY_PLUGINS": str(found), "ANSIBLE_STRATEGY": STRATEGY, SCAN_SYS_PATH: "false"}

@@ -296,15 +296,9 @@ PLAYS = {
 
 def mitogen_env(entry: Entry) -> dict[str, str]:
     """The variables that run the entry's ansible-playbook on the entry's own mitogen (none
-    when its virtualenv has no mitogen)."""
+    when its virtualenv has no mitogen, or with OPENWEBUI_MITOGEN=0)."""
     found = sorted(entry.venv.glob("lib/python3*/site-packages/ansible_mitogen/plugins/strategy"))
-    if not found:
-        return {}
-    return {
-        "ANSIBLE_STRATEGY_PLUGINS": str(found[0]),
-        "ANSIBLE_STRATEGY": ansible_strategy.STRATEGY,
-        ansible_strategy.SCAN_SYS_PATH: "false",
-    }
+    return ansible_strategy.env(plugins=found[0]) if found else {}
 
 
 def deploy(entry: Entry, parts: tuple[str, ...], logs: dict[str, Path]) -> list[Result]:
